@@ -1,0 +1,61 @@
+/* Helpers for the programs the tracer tests run: report semaphore states and
+ * wait, with a deadline, for a tracer to attach or detach. */
+#ifndef TARGET_H
+#define TARGET_H
+
+#include "usdt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define TARGET_TIMEOUT_SECONDS 60
+
+/* Print "label: s1 s2 ..." with each probe's semaphore value. */
+static void target_print_semaphores(const char *label, const usdt_probe *const *probes, int n)
+{
+	printf("%s:", label);
+	for (int i = 0; i < n; i++)
+		printf(" %u", (unsigned)probes[i]->semaphore[0]);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* Wait until every semaphore is nonzero (want_enabled) or every one is zero.
+ * Returns 0 when reached, -1 at the deadline. */
+static int target_wait_semaphores(const usdt_probe *const *probes, int n, int want_enabled)
+{
+	const struct timespec tick = { 0, 5 * 1000 * 1000 };
+	for (int waited = 0; waited < TARGET_TIMEOUT_SECONDS * 200; waited++) {
+		int reached = 1;
+		for (int i = 0; i < n; i++)
+			if (USDT_ENABLED(probes[i]) != want_enabled)
+				reached = 0;
+		if (reached)
+			return 0;
+		nanosleep(&tick, NULL);
+	}
+	return -1;
+}
+
+/* The common protocol: report "ready", wait for the tracer, run the workload,
+ * wait for the tracer to go away, report the semaphores each time. */
+static int target_run(const usdt_probe *const *probes, int n, void (*workload)(void))
+{
+	printf("ready pid=%ld\n", (long)getpid());
+	target_print_semaphores("semaphores before", probes, n);
+	if (target_wait_semaphores(probes, n, 1) != 0) {
+		target_print_semaphores("timeout waiting for attach", probes, n);
+		return 1;
+	}
+	target_print_semaphores("semaphores attached", probes, n);
+	workload();
+	if (target_wait_semaphores(probes, n, 0) != 0) {
+		target_print_semaphores("timeout waiting for detach", probes, n);
+		return 1;
+	}
+	target_print_semaphores("semaphores detached", probes, n);
+	return 0;
+}
+
+#endif

@@ -1,0 +1,48 @@
+"""Static probes traced by bpftrace in a live process: listed, semaphores
+flip on attach and detach, exact argument values, and every fire counted."""
+
+import sys
+
+import tracing
+from tracing import check
+
+binary = sys.argv[1]
+tracing.require_tracer()
+
+PROBE = f"usdt:{binary}:usdt_test"
+SCRIPT = f"""
+{PROBE}:values {{ printf("values %ld %ld %ld %ld %ld %ld\\n", arg0, arg1, arg2, arg3, arg4, arg5); }}
+{PROBE}:counted {{ @counted = count(); @sum = sum(arg0); }}
+{PROBE}:zero {{ @zero = count(); }}
+{PROBE}:done {{ exit(); }}
+"""
+
+
+def trace(target):
+    listing = tracing.bpftrace_list(target.pid)
+    return listing, tracing.bpftrace_run(target.pid, SCRIPT)
+
+
+target, (listing, output) = tracing.run_traced([binary], trace)
+
+for name in ("values", "counted", "zero", "done"):
+    check(any(line.endswith(f":usdt_test:{name}") for line in listing),
+          f"bpftrace -l does not list usdt_test:{name}: {listing}")
+
+check(target.value("untraced") == "0", "a gated fire evaluated its arguments while untraced")
+check(target.semaphores("semaphores before") == [0, 0, 0, 0], "semaphores not 0 before attach")
+check(all(s > 0 for s in target.semaphores("semaphores attached")), "semaphores not set")
+check(target.semaphores("semaphores detached") == [0, 0, 0, 0], "semaphores not 0 after detach")
+
+values = [line.split()[1:] for line in output.splitlines() if line.startswith("values ")]
+check(values == [
+    ["-128", "255", "-32768", "65535", "-2147483648", "4294967295"],
+    ["127", "0", "32767", "0", "2147483647", "0"],
+], f"argument values differ: {values}")
+
+fired = int(target.value("fired"))
+check(fired == 20000, f"the target fired {fired} times, expected 20000")
+check(tracing.bpftrace_map(output, "counted") == fired, "bpftrace counted a different number")
+check(tracing.bpftrace_map(output, "zero") == fired, "bpftrace counted a different number")
+check(tracing.bpftrace_map(output, "sum") == fired * (fired + 1) // 2, "argument sum differs")
+print(f"ok: {fired} fires counted, values exact, semaphores flipped")

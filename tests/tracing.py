@@ -1,0 +1,169 @@
+"""Run test programs under real tracers (bpftrace, and a small libbpf tracer).
+
+A target program follows the protocol of tests/target.h: it prints
+"ready pid=N", waits for its semaphores to become nonzero, runs its workload,
+fires a "done" probe, waits for its semaphores to return to zero and exits 0.
+
+Outside CI, a machine that cannot run a tracer makes these tests skip (exit 77,
+which meson reports as SKIP); with CI=true that is a failure.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+SKIP = 77
+TIMEOUT = 120
+
+
+def fail(message):
+    print(f"FAIL: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+
+
+def _tracer_problem():
+    if os.geteuid() != 0:
+        return "not running as root"
+    if shutil.which("bpftrace") is None:
+        return "bpftrace is not installed"
+    if not os.path.isdir("/sys/bus/event_source/devices/uprobe"):
+        return "the kernel has no uprobe event source"
+    if not os.path.exists("/sys/kernel/tracing/uprobe_events"):
+        # bpftrace needs tracefs for uprobes; mount it if the machine did not.
+        subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not os.path.exists("/sys/kernel/tracing/uprobe_events"):
+            return "tracefs is not mounted at /sys/kernel/tracing and cannot be"
+    return None
+
+
+def require_tracer():
+    """Skip (or under CI=true, fail) when no tracer can run here."""
+    problem = _tracer_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI") == "true":
+        fail(f"a tracer is required under CI=true but cannot run: {problem}")
+    print(f"SKIP: no tracer can run here: {problem}")
+    sys.exit(SKIP)
+
+
+class Target:
+    """A running target program and what it printed."""
+
+    def __init__(self, argv):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                     text=True)
+        self.lines = []
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                fail(f"{argv[0]} exited before it was ready: {self.lines}")
+            self.lines.append(line.rstrip("\n"))
+            match = re.match(r"ready pid=(\d+)", line)
+            if match:
+                self.pid = int(match.group(1))
+                break
+        # The line after "ready" reports the semaphores before any tracer.
+        self.lines.append(self.proc.stdout.readline().rstrip("\n"))
+
+    def value(self, key):
+        """The text after 'key=' on the first line that has it."""
+        for line in self.lines:
+            match = re.search(rf"(?:^|\s){re.escape(key)}=(\S+)", line)
+            if match:
+                return match.group(1)
+        fail(f"target printed no {key}=: {self.lines}")
+
+    def semaphores(self, label):
+        for line in self.lines:
+            if line.startswith(label + ":"):
+                return [int(v) for v in line.split(":", 1)[1].split()]
+        fail(f"target printed no '{label}' line: {self.lines}")
+
+    def finish(self):
+        out, _ = self.proc.communicate(timeout=TIMEOUT)
+        self.lines += out.splitlines()
+        check(self.proc.returncode == 0,
+              f"target exited with {self.proc.returncode}: {self.lines}")
+        return self
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def bpftrace_list(pid):
+    """The USDT probes bpftrace lists for a live process."""
+    result = subprocess.run(["bpftrace", "-l", "usdt:*", "-p", str(pid)], capture_output=True,
+                            text=True, timeout=TIMEOUT)
+    check(result.returncode == 0, f"bpftrace -l failed: {result.stderr}")
+    return result.stdout.splitlines()
+
+
+def bpftrace_run(pid, script):
+    """Run a bpftrace script against a process until the script exits."""
+    result = subprocess.run(["bpftrace", "-p", str(pid), "-e", script], capture_output=True,
+                            text=True, timeout=TIMEOUT)
+    output = result.stdout
+    check(result.returncode == 0,
+          f"bpftrace failed ({result.returncode}):\n{output}\n{result.stderr}")
+    check("Attaching" in output, f"bpftrace did not attach:\n{output}\n{result.stderr}")
+    return output
+
+
+def bpftrace_map(output, name):
+    """The value of a scalar map such as '@fires: 123' in bpftrace's output."""
+    match = re.search(rf"^@{re.escape(name)}: (-?\d+)$", output, re.M)
+    check(match is not None, f"bpftrace printed no @{name}:\n{output}")
+    return int(match.group(1))
+
+
+def libbpf_trace(tracer, bpf_object, pid, path, probe, stop, strings_mask=0, quiet=False):
+    """Run the libbpf tracer on probe (provider, name) until stop fires.
+
+    Returns (fires, count, dropped): the argument lists printed for each fire
+    (strings as str, numbers as int), the count the BPF side kept and drops."""
+    argv = [tracer, bpf_object, str(pid), path, probe[0], probe[1], stop[0], stop[1],
+            "--strings", str(strings_mask)]
+    if quiet:
+        argv.append("--quiet")
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT)
+    check(result.returncode == 0,
+          f"libbpf tracer failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    fires, count, dropped = [], None, None
+    for line in result.stdout.splitlines():
+        if line.startswith("fire "):
+            fires.append([_parse_arg(a) for a in _split_args(line[5:])][1:])
+        elif line.startswith("count "):
+            _, count, _, dropped = line.split()
+    check(count is not None, f"libbpf tracer printed no count:\n{result.stdout}")
+    return fires, int(count), int(dropped)
+
+
+def _split_args(text):
+    return re.findall(r'"[^"]*"|\S+', text)
+
+
+def _parse_arg(token):
+    return token[1:-1] if token.startswith('"') else int(token)
+
+
+def run_traced(argv, trace):
+    """Start a target, let trace(target) attach a tracer and return its
+    result, then collect the target's output. Returns (target, result)."""
+    target = Target(argv)
+    try:
+        result = trace(target)
+        target.finish()
+    finally:
+        target.kill()
+    return target, result
