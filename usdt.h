@@ -59,6 +59,7 @@
 #define USDT_H
 
 #include <stdint.h>
+#include <time.h>
 
 /* What every call site reads. A static probe is a constant instance, so the
  * compiler folds both loads away; a dynamic probe is filled in by
@@ -212,6 +213,39 @@ inline usdt__u64 usdt__arg(T value)
 /* FIRST(p, ...) is p. */
 #define USDT__FIRST(...) USDT__FIRST_(__VA_ARGS__, ~)
 #define USDT__FIRST_(p, ...) p
+
+/* ---- Timing a block of code, only while traced -------------------------- */
+
+#ifdef CLOCK_MONOTONIC
+/* CLOCK_MONOTONIC in nanoseconds. */
+__attribute__((unused)) static inline unsigned long long usdt_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+}
+
+/* A start time if the probe is enabled, else 0: no clock read untraced. */
+#define USDT_TIMESTAMP(probe) (USDT_ENABLED(probe) ? usdt_now_ns() : 0ULL)
+
+/* Fire probe with the nanoseconds since start (from USDT_TIMESTAMP) as its
+ * first argument, then the other arguments; nothing if start is 0 or the
+ * probe is no longer enabled. */
+#define USDT_FIRE_ELAPSED(...) \
+	USDT__CAT(USDT__ELAPSED_, USDT__MORE_THAN_TWO(__VA_ARGS__))(__VA_ARGS__)
+#define USDT__MORE_THAN_TWO(...) \
+	USDT__NARG_(__VA_ARGS__, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, ~)
+#define USDT__ELAPSED_0(probe, start) USDT__ELAPSED(probe, start, USDT__NOTHING)
+#define USDT__ELAPSED_1(probe, start, ...) USDT__ELAPSED(probe, start, USDT__AND(__VA_ARGS__))
+#define USDT__NOTHING
+#define USDT__AND(...) , __VA_ARGS__
+#define USDT__ELAPSED(probe, start, more)                                         \
+	do {                                                                      \
+		const unsigned long long usdt__start = (start);                   \
+		if (usdt__start != 0 && USDT_ENABLED(probe))                      \
+			USDT_FIRE_UNGATED(probe, usdt_now_ns() - usdt__start more); \
+	} while (0)
+#endif
 
 /* Disabled probes evaluate nothing, but still name their probe and arguments
  * (inside sizeof), so variables used only by probes raise no warnings. */

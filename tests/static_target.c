@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "target.h"
@@ -51,13 +52,19 @@ static void workload(void)
 	USDT_FIRE(p_done);
 }
 
-int main(void)
+/* Usage: static_target [values]; with "values", wait only for a tracer on
+ * the values and done probes. */
+int main(int argc, char **argv)
 {
-	const usdt_probe *const probes[] = { p_values, p_counted, p_zero, p_done };
+	const usdt_probe *const all[] = { p_values, p_counted, p_zero, p_done };
+	const usdt_probe *const values_only[] = { p_values, p_done };
+	int only_values = argc > 1 && strcmp(argv[1], "values") == 0;
 	/* Before any tracer: a gated fire evaluates nothing. */
 	for (int i = 0; i < 100; i++)
 		USDT_FIRE(p_counted, count_fire());
 	printf("fired while untraced: untraced=%llu\n", fired);
 	fired = 0;
-	return target_run(probes, 4, workload);
+	if (only_values)
+		return target_run(values_only, 2, workload);
+	return target_run(all, 4, workload);
 }

@@ -1,12 +1,13 @@
 """Static probes traced by bpftrace in a live process: listed, semaphores
 flip on attach and detach, exact argument values, and every fire counted."""
 
+import os
 import sys
 
 import tracing
 from tracing import check
 
-binary = sys.argv[1]
+binary = os.path.abspath(sys.argv[1])
 tracing.require_tracer()
 
 PROBE = f"usdt:{binary}:usdt_test"

@@ -1,0 +1,409 @@
+"""The static half of usdt.h across compilers, standards, optimization levels,
+linkers and configurations, checked in the ELF files with readelf.
+
+  test_compile_matrix.py REPOSITORY_ROOT SCRATCH_DIRECTORY
+
+Runs gcc, g++, clang and clang++ (from PATH) on the sources in tests/matrix:
+  - every verb compiles without a warning under -Wall -Wextra -Wpedantic -Werror
+    in each C and C++ standard, at -O0 and -O2;
+  - each binary has a note per probe with the right provider, name and argument
+    sizes and signs, inside a function, and one semaphore per probe in a
+    writable .probes section that all its notes name;
+  - several translation units, a shared library, -flto, --gc-sections and C++
+    inline functions and templates, with GNU ld and with lld;
+  - USDT_DISABLE, and a <sys/sdt.h> that is missing, with and without
+    USDT_REQUIRE;
+  - floating-point, struct and 16-byte argument types fail to compile with an
+    error that names usdt.
+Every linked program is run once, untraced, and must exit 0.
+"""
+
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+from tracing import fail
+
+ROOT = os.path.abspath(sys.argv[1])
+SCRATCH = os.path.abspath(sys.argv[2])
+SOURCES = os.path.join(ROOT, "tests", "matrix")
+TOOLS = ("gcc", "g++", "clang", "clang++", "ld.lld", "readelf")
+WARNINGS = ["-Wall", "-Wextra", "-Wpedantic", "-Werror"]
+C_STANDARDS = ("c99", "gnu99", "c11", "c17", "c2x")
+CXX_STANDARDS = ("c++11", "c++14", "c++17", "c++20", "c++2b")
+CXX = {"gcc": "g++", "clang": "clang++"}
+# Diagnostics in plain ASCII, without quoted source lines: a message must
+# name usdt in its own words, not through a quoted line of usdt.h.
+ENV = dict(os.environ, LC_ALL="C")
+MESSAGE_LINES = 4  # of a compiler's output, in a failure message
+PLAIN_DIAGNOSTICS = {"gcc": ["-fno-diagnostics-show-caret"], "g++": ["-fno-diagnostics-show-caret"],
+                     "clang": ["-fno-caret-diagnostics"], "clang++": ["-fno-caret-diagnostics"]}
+
+# Argument specs as sys/sdt.h writes them: [-]size, '-' for signed.
+VERBS_PROBES = {
+    "zero": [],
+    "two": ["-4", "8"],
+    "twelve": ["-1", "1", "-2", "2", "-4", "4", "-8", "8", "-4", "1", "8", "8"],
+}
+VERBS_CXX_PROBES = dict(VERBS_PROBES, scoped=["-4", "4", "-1", "8"])
+
+
+class Build:
+    """One case built by one compiler, in its own scratch directory. Failures
+    are collected, so that one run reports all of them."""
+
+    def __init__(self, label):
+        self.label = label
+        self.dir = os.path.join(SCRATCH, re.sub(r"[^A-Za-z0-9.+-]+", "_", label))
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        self.failures = []
+
+    def check(self, condition, message):
+        if not condition:
+            self.failures.append(f"{self.label}: {message}")
+        return condition
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def run(self, argv, stdin=None):
+        return subprocess.run(argv, cwd=self.dir, env=ENV, input=stdin, capture_output=True,
+                              text=True, timeout=120)
+
+    def compile(self, argv):
+        """Run a compiler that must succeed without printing anything."""
+        result = self.run(argv)
+        output = (result.stdout + result.stderr).strip().splitlines()
+        return self.check(result.returncode == 0 and not output,
+                          f"exit {result.returncode} from {' '.join(argv)}\n  "
+                          + "\n  ".join(output[:MESSAGE_LINES]))
+
+    def reject(self, argv, words):
+        """Run a compiler that must fail with an error message holding all words."""
+        result = self.run(argv)
+        if not self.check(result.returncode != 0, f"`{' '.join(argv)}` compiled"):
+            return
+        errors = re.findall(r"\berror: (.*)", result.stderr)
+        self.check(any(all(w in e for w in words) for e in errors),
+                   f"no error message names {' and '.join(words)}:\n  "
+                   + "\n  ".join(errors[:MESSAGE_LINES]))
+
+    def execute(self, program):
+        result = subprocess.run([program], capture_output=True, text=True, timeout=60)
+        self.check(result.returncode == 0,
+                   f"{program} exited with {result.returncode}: {result.stdout}{result.stderr}")
+
+
+class Elf:
+    """What readelf shows of a linked file: sections, symbols, stapsdt notes."""
+
+    def __init__(self, build, path):
+        self.name = os.path.basename(path)
+
+        def readelf(*options):
+            result = build.run(["readelf", "--wide", *options, path])
+            build.check(result.returncode == 0, f"readelf {' '.join(options)} {path} failed:\n"
+                        f"{result.stderr}")
+            return result.stdout
+
+        self.sections = {}
+        for line in readelf("-S").splitlines():
+            match = re.match(r"\s*\[\s*(\d+)\] (.*)", line)
+            fields = match.group(2).split() if match else []
+            if len(fields) in (9, 10) and fields[1].isupper():
+                self.sections[fields[0]] = {
+                    "index": match.group(1), "type": fields[1], "address": int(fields[2], 16),
+                    "size": int(fields[4], 16), "flags": fields[6] if len(fields) == 10 else ""}
+        self.symbols = self._symbols(readelf("--syms").partition("'.symtab'")[2])
+        self.dynamic_symbols = self._symbols(readelf("--dyn-syms"))
+        self.notes = [
+            {"provider": m[0], "name": m[1], "location": int(m[2], 16), "base": int(m[3], 16),
+             "semaphore": int(m[4], 16), "arguments": m[5].split()}
+            for m in re.findall(r"Provider: (\S+)\s+Name: (\S+)\s+Location: (0x[0-9a-f]+), "
+                                r"Base: (0x[0-9a-f]+), Semaphore: (0x[0-9a-f]+)\s+"
+                                r"Arguments:([^\n]*)", readelf("-n"))]
+
+    @staticmethod
+    def _symbols(text):
+        symbols = []
+        for line in text.splitlines():
+            fields = line.split()
+            if len(fields) >= 8 and re.match(r"\d+:$", fields[0]):
+                size = fields[2]
+                symbols.append({"name": fields[7], "value": int(fields[1], 16),
+                                "size": int(size, 16) if size.startswith("0x") else int(size),
+                                "type": fields[3],
+                                "section": fields[6]})
+        return symbols
+
+    def function_at(self, address):
+        for s in self.symbols:
+            if s["type"] == "FUNC" and s["value"] <= address < s["value"] + s["size"]:
+                return s["name"]
+        return None
+
+    def section_holding(self, address, length=1):
+        for name, s in self.sections.items():
+            if s["address"] and s["address"] <= address and address + length <= (
+                    s["address"] + s["size"]):
+                return name
+        return None
+
+
+def check_probes(build, elf, expected, provider="matrix"):
+    """The notes of elf are exactly the probes in expected (name -> argument
+    specs), each fired somewhere, sharing one semaphore in .probes per probe."""
+    what = f"{elf.name}:"
+    by_name = {}
+    for note in elf.notes:
+        by_name.setdefault((note["provider"], note["name"]), []).append(note)
+    unexpected = set(by_name) - {(provider, name) for name in expected}
+    build.check(not unexpected, f"{what} unexpected probes {sorted(unexpected)}")
+
+    probes = elf.sections.get(".probes")
+    if build.check(probes is not None, f"{what} no .probes section"):
+        build.check(probes["type"] == "PROGBITS" and "W" in probes["flags"]
+                    and "A" in probes["flags"] and "X" not in probes["flags"],
+                    f"{what} .probes is {probes['type']} {probes['flags']}, expected "
+                    "file-backed (PROGBITS), allocated, writable, not executable")
+    base = elf.sections.get(".stapsdt.base")
+    semaphores = {}
+    for name, specs in expected.items():
+        probe = f"{what} {provider}:{name}"
+        notes = by_name.get((provider, name), [])
+        if not build.check(notes, f"{probe} has no note"):
+            continue
+        for note in notes:
+            found = [re.sub(r"@.*", "", a) for a in note["arguments"]]
+            build.check(found == specs, f"{probe} at {note['location']:#x} has arguments "
+                        f"{' '.join(note['arguments']) or '(none)'}, expected "
+                        f"{' '.join(s + '@' for s in specs) or '(none)'}")
+            build.check(elf.function_at(note["location"]) is not None,
+                        f"{probe} note at {note['location']:#x} is in no function")
+            build.check(note["base"] == (base["address"] if base else 0),
+                        f"{probe} note base {note['base']:#x} is not .stapsdt.base")
+        addresses = {note["semaphore"] for note in notes}
+        if not build.check(len(addresses) == 1, f"{probe} notes name several semaphores "
+                           f"{sorted(hex(a) for a in addresses)}"):
+            continue
+        address = addresses.pop()
+        semaphores[name] = address
+        build.check(elf.section_holding(address, 2) == ".probes",
+                    f"{probe} semaphore {address:#x} is not inside .probes")
+        symbol = f"{provider}_{name}_semaphore"
+        defined = [s for s in elf.symbols if s["name"] == symbol]
+        build.check(len(defined) == 1 and defined[0]["value"] == address and
+                    defined[0]["size"] == 2, f"{probe} semaphore {address:#x}: symbol "
+                    f"{symbol} is {defined}, expected one 2-byte symbol at that address")
+    build.check(len(set(semaphores.values())) == len(semaphores),
+                f"{what} probes share a semaphore: {semaphores}")
+    exported = [s["name"] for s in elf.dynamic_symbols if s["name"].endswith("_semaphore")]
+    build.check(not exported, f"{what} semaphores in the dynamic symbol table: {exported}")
+
+
+def check_no_probes(build, elf):
+    """Probes compiled out: nothing of usdt.h or sys/sdt.h is left."""
+    for section in (".note.stapsdt", ".probes", ".stapsdt.base"):
+        build.check(section not in elf.sections, f"{elf.name}: has a {section} section")
+    semaphores = [s["name"] for s in elf.symbols if s["name"].endswith("_semaphore")]
+    build.check(not semaphores, f"{elf.name}: has semaphores {semaphores}")
+
+
+def language(compiler):
+    return ["-x", "c++"] if compiler.endswith("++") else ["-x", "c"]
+
+
+def verbs(compiler, std, flags, expect_probes=True, includes=None, build=None):
+    """verbs.c built by one compiler in one standard: warning-free, its notes
+    (or, with probes compiled out, none) and an untraced run."""
+    build = build or Build(f"{compiler} -std={std} {' '.join(flags)} verbs.c")
+    program = build.path("verbs")
+    argv = [compiler, f"-std={std}", *WARNINGS, *flags, *(includes or []), "-I", ROOT,
+            *language(compiler), os.path.join(SOURCES, "verbs.c"), "-o", program]
+    if build.compile(argv):
+        elf = Elf(build, program)
+        if expect_probes:
+            check_probes(build, elf, VERBS_CXX_PROBES if "++" in compiler else VERBS_PROBES)
+        else:
+            check_no_probes(build, elf)
+        build.execute(program)
+    return build
+
+
+def include_flags_without_sdt(build, compiler):
+    """Compiler flags for the compiler's own header search path, except that
+    the directory holding sys/sdt.h is replaced by a copy, made of symbolic
+    links, that lacks it: a machine without systemtap-sdt-dev."""
+    result = build.run([compiler, *language(compiler), "-E", "-v", "-o", os.devnull,
+                        os.devnull])
+    listing = re.search(r"#include <\.\.\.> search starts here:\n(.*?)\nEnd of search list",
+                        result.stderr, re.S)
+    if not build.check(listing, f"{compiler} -v printed no include search list:\n"
+                       f"{result.stderr}"):
+        return None
+    flags = ["-nostdinc", "-nostdinc++"] if compiler.endswith("++") else ["-nostdinc"]
+    for number, directory in enumerate(listing.group(1).split()):
+        if os.path.exists(os.path.join(directory, "sys", "sdt.h")):
+            copy = build.path(f"include{number}")
+            os.makedirs(os.path.join(copy, "sys"))
+            for entry in os.listdir(directory):
+                if entry != "sys":
+                    os.symlink(os.path.join(directory, entry), os.path.join(copy, entry))
+            for entry in os.listdir(os.path.join(directory, "sys")):
+                if not entry.startswith("sdt"):
+                    os.symlink(os.path.join(directory, "sys", entry),
+                               os.path.join(copy, "sys", entry))
+            directory = copy
+        flags += ["-isystem", directory]
+    return flags
+
+
+def missing_sdt(compiler, std):
+    """Where <sys/sdt.h> is missing, probes compile as with USDT_DISABLE, and
+    USDT_REQUIRE turns that into an error."""
+    build = Build(f"{compiler} -std={std} without <sys/sdt.h>")
+    includes = include_flags_without_sdt(build, compiler)
+    if includes is None:
+        return build
+    hidden = build.run([compiler, *includes, *language(compiler), "-fsyntax-only", "-"],
+                       stdin="#include <sys/sdt.h>\n")
+    if not build.check(hidden.returncode != 0, "the include path still finds <sys/sdt.h>"):
+        return build
+    verbs(compiler, std, ["-O2"], expect_probes=False, includes=includes, build=build)
+    build.reject([compiler, f"-std={std}", *PLAIN_DIAGNOSTICS[compiler], *includes, "-DUSDT_REQUIRE",
+                  "-I", ROOT, *language(compiler), "-c", os.path.join(SOURCES, "verbs.c"),
+                  "-o", build.path("verbs.o")], ["USDT_REQUIRE", "sys/sdt.h"])
+    return build
+
+
+def rejected(compiler, std, define, control=False):
+    build = Build(f"{compiler} -std={std} rejected.c -D'{define}'")
+    argv = [compiler, f"-std={std}", *WARNINGS, *PLAIN_DIAGNOSTICS[compiler], "-I", ROOT, f"-D{define}",
+            *language(compiler), "-c", os.path.join(SOURCES, "rejected.c"),
+            "-o", build.path("rejected.o")]
+    if control:
+        build.compile(argv)
+    else:
+        build.reject(argv, ["usdt"])
+    return build
+
+
+LINKERS = {"GNU ld": ["-fuse-ld=bfd"], "lld": ["-fuse-ld=lld"]}
+MODES = {
+    "plain": [],
+    "gc-sections": ["-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections"],
+    "lto": ["-flto"],
+}
+
+
+def link_flags(compiler, mode, linker):
+    flags = ["-O2", *WARNINGS, "-DUSDT_REQUIRE", "-I", ROOT, *LINKERS[linker], *MODES[mode]]
+    if mode == "lto" and compiler in ("gcc", "g++"):
+        flags[-1] = "-flto=auto"  # no note about serial LTRANS jobs
+    return flags
+
+
+def link_variants():
+    """(compiler family, mode, linker): LTO only with each compiler's own
+    linker plugin, GNU ld for gcc and lld for clang."""
+    for family in ("gcc", "clang"):
+        for mode in MODES:
+            for linker in LINKERS:
+                if mode != "lto" or linker == ("GNU ld" if family == "gcc" else "lld"):
+                    yield family, mode, linker
+
+
+def multi_tu(family, mode, linker):
+    """Three translation units fire one probe declared in a shared header."""
+    build = Build(f"{family} {mode} ({linker}) multi-TU")
+    program = build.path("multi")
+    sources = [os.path.join(SOURCES, f"multi_{part}.c") for part in ("main", "a", "b")]
+    if build.compile([family, "-std=c11", *link_flags(family, mode, linker), *sources,
+                      "-o", program]):
+        elf = Elf(build, program)
+        check_probes(build, elf, {"shared": ["-4", "8"], "main_only": ["-8"]})
+        functions = {elf.function_at(n["location"]) for n in elf.notes if n["name"] == "shared"}
+        build.check(functions >= {"main", "fire_in_a", "fire_in_b"},
+                    f"matrix:shared notes only in {sorted(map(str, functions))}, expected "
+                    "main, fire_in_a and fire_in_b")
+        build.execute(program)
+    return build
+
+
+def shared_library(family, mode, linker):
+    """A shared library and its program, each with its own probes."""
+    build = Build(f"{family} {mode} ({linker}) shared library")
+    library, program = build.path("libmatrix.so"), build.path("shlib_main")
+    flags = ["-std=c11", *link_flags(family, mode, linker)]
+    if (build.compile([family, *flags, "-fPIC", "-shared", os.path.join(SOURCES, "shlib.c"),
+                       "-o", library]) and
+            build.compile([family, *flags, os.path.join(SOURCES, "shlib_main.c"), library,
+                           f"-Wl,-rpath,{build.dir}", "-o", program])):
+        check_probes(build, Elf(build, library), {"both": ["-4"], "lib_only": ["4"]})
+        check_probes(build, Elf(build, program), {"both": ["-4"], "exe_only": ["-8"]})
+        build.execute(program)
+    return build
+
+
+def cxx_inline(family, mode, linker, optimization):
+    """Probes in a C++ inline function and a template used from two units."""
+    compiler = CXX[family]
+    build = Build(f"{compiler} {optimization} {mode} ({linker}) inline and template")
+    program = build.path("inline")
+    sources = [os.path.join(SOURCES, f"inline_{part}.cpp") for part in ("main", "a", "b")]
+    if build.compile([compiler, "-std=c++17", *link_flags(family, mode, linker), optimization,
+                      *sources, "-o", program]):
+        check_probes(build, Elf(build, program),
+                     {"inline_fn": ["-4"], "template_fn": ["-8"]})
+        build.execute(program)
+    return build
+
+
+def jobs():
+    for family in ("gcc", "clang"):
+        for compiler, standards in ((family, C_STANDARDS), (CXX[family], CXX_STANDARDS)):
+            for std in standards:
+                for optimization in ("-O0", "-O2"):
+                    yield verbs, compiler, std, [optimization]
+                    yield verbs, compiler, std, [optimization, "-DUSDT_DISABLE"], False
+            yield missing_sdt, compiler, standards[2]
+            yield missing_sdt, compiler, standards[-1]
+        for std in ("c99", "c11"):
+            for define in ("DECLARED=double", "DECLARED=float", "DECLARED=struct pair",
+                           "DECLARED=int128", "DECLARED=_Complex float", "FIRED=real"):
+                yield rejected, family, std, define
+            yield rejected, family, std, "DECLARED=long", True
+        for std in ("c++11", "c++2b"):
+            for define in ("DECLARED=double", "DECLARED=float", "DECLARED=struct pair",
+                           "DECLARED=int128", "FIRED=real"):
+                yield rejected, CXX[family], std, define
+            yield rejected, CXX[family], std, "DECLARED=long", True
+    for variant in link_variants():
+        yield multi_tu, *variant
+        yield shared_library, *variant
+        yield cxx_inline, *variant, "-O2"
+        if variant[1] == "plain":
+            yield cxx_inline, *variant, "-O0"
+
+
+def main():
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        fail(f"not on PATH: {', '.join(missing)}; the compile matrix runs {', '.join(TOOLS)}")
+    os.makedirs(SCRATCH, exist_ok=True)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        builds = list(pool.map(lambda job: job[0](*job[1:]), list(jobs())))
+    failures = [f for build in builds for f in build.failures]
+    for failure in failures:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    if failures:
+        failed = sum(1 for build in builds if build.failures)
+        fail(f"{failed} of {len(builds)} builds failed")
+    print(f"ok: {len(builds)} builds checked")
+
+
+main()

@@ -1,0 +1,508 @@
+/* The dynamic API without a tracer: errors, the generated object, the
+ * mappings, firing every argument count, unload and reload, firing threads
+ * during unload, the fallback without memfd_create, and failing system calls.
+ * Runs clean under ASan, UBSan and valgrind. */
+#define _GNU_SOURCE
+#include "usdt.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libelf.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int failures;
+
+#define CHECK(cond, ...)                                                        \
+	do {                                                                    \
+		if (!(cond)) {                                                  \
+			failures++;                                             \
+			printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);  \
+			printf(__VA_ARGS__);                                    \
+			printf("\n");                                           \
+		}                                                               \
+	} while (0)
+
+static const enum usdt_type all_types[USDT_MAX_ARGS] = {
+	USDT_INT8,  USDT_UINT8,  USDT_INT16,   USDT_UINT16, USDT_INT32, USDT_UINT32,
+	USDT_INT64, USDT_UINT64, USDT_POINTER, USDT_STRING, USDT_INT64, USDT_UINT64,
+};
+/* Where the calling convention puts each argument at the stub's entry. */
+#if defined(__x86_64__)
+static const char *const all_specs[USDT_MAX_ARGS] = {
+	"-1@%rdi",     "1@%rsi",      "-2@%rdx",     "2@%rcx",       "-4@%r8",       "4@%r9",
+	"-8@8(%rsp)", "8@16(%rsp)", "8@24(%rsp)", "8@32(%rsp)", "-8@40(%rsp)", "8@48(%rsp)",
+};
+#elif defined(__aarch64__)
+static const char *const all_specs[USDT_MAX_ARGS] = {
+	"-1@x0", "1@x1", "-2@x2", "2@x3", "-4@x4", "4@x5",
+	"-8@x6", "8@x7", "8@[sp, 0]", "8@[sp, 8]", "-8@[sp, 16]", "8@[sp, 24]",
+};
+#endif
+
+static void expected_args(char *out, size_t room, int argc)
+{
+	out[0] = '\0';
+	for (int i = 0; i < argc; i++)
+		snprintf(out + strlen(out), room - strlen(out), "%s%s", i ? " " : "", all_specs[i]);
+}
+
+static int evaluated;
+static int evaluate(void)
+{
+	return ++evaluated;
+}
+
+/* ---- Reading the object back, as a tracer would ------------------------- */
+
+struct note {
+	char provider[80], name[80], args[256];
+	unsigned long long pc, base, semaphore;
+};
+
+struct object {
+	int ok;
+	Elf64_Half type;
+	char sections[8][32];
+	size_t nsections;
+	unsigned long long text_start, text_end, probes_start, probes_end, base_addr;
+	int base_in_load;
+	struct note notes[64];
+	size_t nnotes;
+};
+
+static struct object read_object(const char *path)
+{
+	struct object o;
+	memset(&o, 0, sizeof(o));
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return o;
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+	size_t shstrndx;
+	Elf64_Ehdr *ehdr = elf ? elf64_getehdr(elf) : NULL;
+	if (!ehdr || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		goto out;
+	o.type = ehdr->e_type;
+	size_t nphdr;
+	elf_getphdrnum(elf, &nphdr);
+	Elf64_Phdr *phdr = elf64_getphdr(elf);
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn)) != NULL;) {
+		Elf64_Shdr *shdr = elf64_getshdr(scn);
+		const char *name = elf_strptr(elf, shstrndx, shdr->sh_name);
+		if (o.nsections < 8)
+			snprintf(o.sections[o.nsections++], 32, "%s", name);
+		if (strcmp(name, ".text") == 0) {
+			o.text_start = shdr->sh_addr;
+			o.text_end = shdr->sh_addr + shdr->sh_size;
+		} else if (strcmp(name, ".probes") == 0) {
+			o.probes_start = shdr->sh_addr;
+			o.probes_end = shdr->sh_addr + shdr->sh_size;
+		} else if (strcmp(name, ".stapsdt.base") == 0) {
+			o.base_addr = shdr->sh_addr;
+			for (size_t i = 0; i < nphdr; i++)
+				if (phdr[i].p_type == PT_LOAD && phdr[i].p_vaddr <= shdr->sh_addr &&
+				    shdr->sh_addr < phdr[i].p_vaddr + phdr[i].p_memsz)
+					o.base_in_load = 1;
+		} else if (shdr->sh_type == SHT_NOTE) {
+			Elf_Data *data = elf_getdata(scn, NULL);
+			const unsigned char *p = data->d_buf, *end = p + data->d_size;
+			while (p < end && o.nnotes < 64) {
+				const Elf64_Nhdr *n = (const Elf64_Nhdr *)(const void *)p;
+				const unsigned char *desc = p + sizeof(*n) + ((n->n_namesz + 3) & ~3u);
+				struct note *note = &o.notes[o.nnotes++];
+				memcpy(&note->pc, desc, 8);
+				memcpy(&note->base, desc + 8, 8);
+				memcpy(&note->semaphore, desc + 16, 8);
+				const char *s = (const char *)desc + 24;
+				snprintf(note->provider, sizeof(note->provider), "%s", s);
+				s += strlen(s) + 1;
+				snprintf(note->name, sizeof(note->name), "%s", s);
+				s += strlen(s) + 1;
+				snprintf(note->args, sizeof(note->args), "%s", s);
+				p = desc + ((n->n_descsz + 3) & ~3u);
+			}
+		}
+	}
+	o.ok = 1;
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return o;
+}
+
+/* Mappings of this process whose path contains needle. */
+struct mappings {
+	int count, writable_executable, code_writable;
+	size_t bytes;
+};
+
+static struct mappings find_mappings(const char *needle)
+{
+	struct mappings m = { 0, 0, 0, 0 };
+	FILE *maps = fopen("/proc/self/maps", "r");
+	char line[512];
+	while (maps && fgets(line, sizeof(line), maps)) {
+		unsigned long start, end;
+		char perms[5];
+		if (!strstr(line, needle) || sscanf(line, "%lx-%lx %4s", &start, &end, perms) != 3)
+			continue;
+		m.count++;
+		m.bytes += end - start;
+		m.writable_executable += perms[1] == 'w' && perms[2] == 'x';
+		m.code_writable += perms[2] == 'x' && perms[1] != '-';
+	}
+	if (maps)
+		fclose(maps);
+	return m;
+}
+
+/* ---- Tests -------------------------------------------------------------- */
+
+static void expect_error(int rc, const usdt_error *err, int code, const char *what)
+{
+	CHECK(rc == -code, "%s: returned %d, expected %d", what, rc, -code);
+	CHECK(err->code == code, "%s: code %d, expected %d", what, err->code, code);
+	CHECK(err->message[0] != '\0', "%s: empty message", what);
+}
+
+static void test_bad_input(void)
+{
+	usdt_error err;
+	char long_name[USDT_NAME_MAX + 2];
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	const char *bad_names[] = { NULL, "", long_name, "with-dash", "9starts_with_digit",
+				    "col:on", "sp ace", "dot.ted", "new\nline" };
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		CHECK(usdt_provider_create(bad_names[i], &err) == NULL, "bad provider name %zu", i);
+		expect_error(-err.code, &err, EINVAL, "bad provider name");
+	}
+	long_name[USDT_NAME_MAX] = '\0'; /* exactly the longest name */
+	usdt_provider *p = usdt_provider_create(long_name, &err);
+	CHECK(p != NULL, "a %d-byte name is accepted: %s", USDT_NAME_MAX, err.message);
+	usdt_provider_destroy(p);
+	long_name[USDT_NAME_MAX] = 'a'; /* one byte too long again */
+
+	p = usdt_provider_create("bad_input", &err);
+	CHECK(usdt_probe_add(NULL, "x", 0, NULL, &err) == NULL, "NULL provider");
+	expect_error(-err.code, &err, EINVAL, "NULL provider");
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+		CHECK(usdt_probe_add(p, bad_names[i], 0, NULL, &err) == NULL, "bad probe name %zu", i);
+		expect_error(-err.code, &err, EINVAL, "bad probe name");
+	}
+	CHECK(usdt_probe_add(p, "many", USDT_MAX_ARGS + 1, all_types, &err) == NULL, "13 args");
+	expect_error(-err.code, &err, EINVAL, "13 arguments");
+	CHECK(usdt_probe_add(p, "negative", -1, all_types, &err) == NULL, "-1 args");
+	expect_error(-err.code, &err, EINVAL, "-1 arguments");
+	CHECK(usdt_probe_add(p, "no_types", 2, NULL, &err) == NULL, "NULL types");
+	expect_error(-err.code, &err, EINVAL, "NULL types");
+	const enum usdt_type unknown[] = { USDT_INT32, (enum usdt_type)0 };
+	CHECK(usdt_probe_add(p, "unknown", 2, unknown, &err) == NULL, "type 0");
+	expect_error(-err.code, &err, EINVAL, "unknown type");
+	const enum usdt_type unknown_high[] = { (enum usdt_type)(USDT_STRING + 1) };
+	CHECK(usdt_probe_add(p, "unknown", 1, unknown_high, &err) == NULL, "type too high");
+	expect_error(-err.code, &err, EINVAL, "unknown type");
+
+	expect_error(usdt_provider_load(NULL, &err), &err, EINVAL, "load NULL");
+	expect_error(usdt_provider_unload(NULL, &err), &err, EINVAL, "unload NULL");
+	expect_error(usdt_provider_load(p, &err), &err, EINVAL, "load with no probes");
+	expect_error(usdt_provider_unload(p, &err), &err, EINVAL, "unload when not loaded");
+	CHECK(usdt_provider_path(NULL) == NULL, "path of NULL");
+	CHECK(usdt_provider_path(p) == NULL, "path before load");
+
+	const usdt_probe *first = usdt_probe_add(p, "first", 1, all_types, &err);
+	CHECK(first != NULL, "add: %s", err.message);
+	CHECK(usdt_probe_add(p, "first", 0, NULL, &err) == NULL, "duplicate");
+	expect_error(-err.code, &err, EEXIST, "duplicate probe");
+	CHECK(usdt_provider_load(p, &err) == 0, "load: %s", err.message);
+	expect_error(usdt_provider_load(p, &err), &err, EBUSY, "load twice");
+	CHECK(usdt_probe_add(p, "late", 0, NULL, &err) == NULL, "add after load");
+	expect_error(-err.code, &err, EBUSY, "add after load");
+
+	/* None of the failures changed anything: one probe, as added. */
+	struct object o = read_object(usdt_provider_path(p));
+	CHECK(o.ok && o.nnotes == 1, "the object has %zu notes, expected 1", o.nnotes);
+	CHECK(o.nnotes == 1 && strcmp(o.notes[0].name, "first") == 0 &&
+		      strcmp(o.notes[0].args, all_specs[0]) == 0,
+	      "note of probe first");
+	usdt_provider_destroy(p);
+	usdt_provider_destroy(NULL);
+	/* Errors may be ignored. */
+	CHECK(usdt_provider_create("", NULL) == NULL, "NULL error argument");
+}
+
+/* A provider with one probe for every argument count, 0 to 12. */
+struct counts {
+	usdt_provider *provider;
+	const usdt_probe *probe[USDT_MAX_ARGS + 1];
+};
+
+static struct counts make_counts(const char *name)
+{
+	struct counts c;
+	usdt_error err;
+	c.provider = usdt_provider_create(name, &err);
+	CHECK(c.provider != NULL, "create: %s", err.message);
+	for (int n = 0; n <= USDT_MAX_ARGS; n++) {
+		char probe_name[16];
+		snprintf(probe_name, sizeof(probe_name), "args%d", n);
+		c.probe[n] = usdt_probe_add(c.provider, probe_name, n, all_types, &err);
+		CHECK(c.probe[n] != NULL, "add %s: %s", probe_name, err.message);
+	}
+	return c;
+}
+
+/* Fire every probe: gated (must evaluate nothing, no tracer here) and
+ * ungated (calls the stub, which must return). */
+static void fire_counts(const struct counts *c)
+{
+	const char *s = "text";
+	int before = evaluated;
+	USDT_FIRE(c->probe[0]);
+	USDT_FIRE(c->probe[1], evaluate());
+	USDT_FIRE(c->probe[12], evaluate(), 2, 3, 4, 5, 6, 7, 8, s, s, 11, 12);
+	CHECK(evaluated == before, "gated fire evaluated its arguments with no tracer");
+	USDT_FIRE_UNGATED(c->probe[0]);
+	USDT_FIRE_UNGATED(c->probe[1], -1);
+	USDT_FIRE_UNGATED(c->probe[2], -1, 2);
+	USDT_FIRE_UNGATED(c->probe[3], -1, 2, -3);
+	USDT_FIRE_UNGATED(c->probe[4], -1, 2, -3, 4);
+	USDT_FIRE_UNGATED(c->probe[5], -1, 2, -3, 4, -5);
+	USDT_FIRE_UNGATED(c->probe[6], -1, 2, -3, 4, -5, 6);
+	USDT_FIRE_UNGATED(c->probe[7], -1, 2, -3, 4, -5, 6, -7);
+	USDT_FIRE_UNGATED(c->probe[8], -1, 2, -3, 4, -5, 6, -7, 8);
+	USDT_FIRE_UNGATED(c->probe[9], -1, 2, -3, 4, -5, 6, -7, 8, s);
+	USDT_FIRE_UNGATED(c->probe[10], -1, 2, -3, 4, -5, 6, -7, 8, s, s);
+	USDT_FIRE_UNGATED(c->probe[11], -1, 2, -3, 4, -5, 6, -7, 8, s, s, -11);
+	USDT_FIRE_UNGATED(c->probe[12], -1, 2, -3, 4, -5, 6, -7, 8, s, s, -11, 12);
+	for (int n = 0; n <= USDT_MAX_ARGS; n++)
+		CHECK(!USDT_ENABLED(c->probe[n]), "probe args%d enabled with no tracer", n);
+}
+
+static void test_object(void)
+{
+	usdt_error err;
+	struct counts c = make_counts("object_test");
+	fire_counts(&c); /* before load: no-ops */
+	CHECK(usdt_provider_load(c.provider, &err) == 0, "load: %s", err.message);
+	fire_counts(&c);
+
+	const char *path = usdt_provider_path(c.provider);
+	int fd = -1;
+	CHECK(path && sscanf(path, "/proc/%*d/fd/%d", &fd) == 1, "path %s", path ? path : "NULL");
+	CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC, "the memfd is not close-on-exec");
+	int seals = fcntl(fd, F_GET_SEALS);
+	int want = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+	CHECK(seals >= 0 && (seals & want) == want, "seals %#x", seals);
+
+	struct object o = read_object(path);
+	CHECK(o.ok && o.type == ET_DYN, "the object is not a readable ET_DYN");
+	/* bcc lists probes reading the executable section, then .probes, then
+	 * the notes: keep them in that order. */
+	const char *order[] = { ".text", ".stapsdt.base", ".probes", ".note.stapsdt", ".shstrtab" };
+	CHECK(o.nsections == 5, "%zu sections", o.nsections);
+	for (size_t i = 0; i < 5 && i < o.nsections; i++)
+		CHECK(strcmp(o.sections[i], order[i]) == 0, "section %zu is %s", i, o.sections[i]);
+	CHECK(o.base_in_load, ".stapsdt.base is not inside a loaded segment");
+	CHECK(o.nnotes == USDT_MAX_ARGS + 1, "%zu notes", o.nnotes);
+
+	const unsigned char *base = (const unsigned char *)(uintptr_t)c.probe[0]->fire - o.notes[0].pc;
+	for (size_t i = 0; i < o.nnotes; i++) {
+		struct note *n = &o.notes[i];
+		char name[16], args[256];
+		snprintf(name, sizeof(name), "args%zu", i);
+		expected_args(args, sizeof(args), (int)i);
+		CHECK(strcmp(n->provider, "object_test") == 0, "provider %s", n->provider);
+		CHECK(strcmp(n->name, name) == 0, "name %s, expected %s", n->name, name);
+		CHECK(strcmp(n->args, args) == 0, "%s: args \"%s\", expected \"%s\"", name, n->args,
+		      args);
+		CHECK(n->base == o.base_addr, "%s: base %#llx", name, n->base);
+		CHECK(o.text_start <= n->pc && n->pc < o.text_end, "%s: pc outside .text", name);
+		CHECK(o.probes_start <= n->semaphore && n->semaphore + 2 <= o.probes_end,
+		      "%s: semaphore %#llx outside .probes", name, n->semaphore);
+		/* The handle points at this note's stub and semaphore. */
+		CHECK((const unsigned char *)(uintptr_t)c.probe[i]->fire == base + n->pc,
+		      "%s: fire does not point at the note's pc", name);
+		CHECK((const volatile unsigned char *)c.probe[i]->semaphore == base + n->semaphore,
+		      "%s: semaphore does not point at the note's semaphore", name);
+#if defined(__x86_64__)
+		static const unsigned char stub[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00, 0xc3 };
+#else
+		static const unsigned char stub[] = { 0x1f, 0x20, 0x03, 0xd5, 0xc0, 0x03, 0x5f, 0xd6 };
+#endif
+		CHECK(memcmp(base + n->pc, stub, sizeof(stub)) == 0, "%s: the stub is not nop, ret",
+		      name);
+	}
+
+	/* Two mappings, code never writable, at most 16 KiB. */
+	struct mappings m = find_mappings("usdt:object_test");
+	CHECK(m.count == 2, "%d mappings", m.count);
+	CHECK(m.writable_executable == 0 && m.code_writable == 0, "a writable code mapping");
+	CHECK(m.bytes <= 16384, "%zu bytes of address space", m.bytes);
+
+	/* Unload: no mapping of the file left, probes are no-ops. */
+	const usdt_probe before = *c.probe[5];
+	CHECK(usdt_provider_unload(c.provider, &err) == 0, "unload: %s", err.message);
+	CHECK(usdt_provider_path(c.provider) == NULL, "path after unload");
+	CHECK(find_mappings("usdt:object_test").count == 0, "the object is still mapped");
+	CHECK(fcntl(fd, F_GETFD) == -1, "the memfd is still open after unload");
+	fire_counts(&c);
+	expect_error(usdt_provider_unload(c.provider, &err), &err, EINVAL, "unload twice");
+
+	/* Load again: the same handles, at the same addresses. */
+	CHECK(usdt_provider_load(c.provider, &err) == 0, "reload: %s", err.message);
+	CHECK(c.probe[5]->fire == before.fire && c.probe[5]->semaphore == before.semaphore,
+	      "a reload moved the probes");
+	CHECK(find_mappings("usdt:object_test").count == 2, "reload mappings");
+	fire_counts(&c);
+	o = read_object(usdt_provider_path(c.provider));
+	CHECK(o.ok && o.nnotes == USDT_MAX_ARGS + 1, "reloaded object has %zu notes", o.nnotes);
+	usdt_provider_destroy(c.provider);
+	CHECK(find_mappings("usdt:object_test").count == 0, "destroy left a mapping");
+}
+
+/* Threads fire the probes while the provider is unloaded and loaded again
+ * and again: unloading must never pull the code from under them. */
+static volatile int stop_firing;
+
+static void *fire_loop(void *arg)
+{
+	const struct counts *c = arg;
+	while (!stop_firing) {
+		USDT_FIRE_UNGATED(c->probe[12], 1, 2, 3, 4, 5, 6, 7, 8, "a", "b", 11, 12);
+		USDT_FIRE_UNGATED(c->probe[0]);
+		USDT_FIRE(c->probe[3], evaluate(), 2, 3);
+	}
+	return NULL;
+}
+
+static void test_unload_while_firing(void)
+{
+	usdt_error err;
+	struct counts c = make_counts("racing");
+	pthread_t threads[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&threads[i], NULL, fire_loop, &c);
+	int cycles = 0;
+	for (; cycles < 300; cycles++) {
+		if (usdt_provider_load(c.provider, &err) != 0 ||
+		    usdt_provider_unload(c.provider, &err) != 0)
+			break;
+	}
+	CHECK(cycles == 300, "load/unload cycle %d failed: %s", cycles, err.message);
+	stop_firing = 1;
+	for (int i = 0; i < 2; i++)
+		pthread_join(threads[i], NULL);
+	usdt_provider_destroy(c.provider);
+}
+
+/* A system call that fails makes load fail with its errno, and changes
+ * nothing: the same provider loads once the cause is gone. */
+static void test_failing_system_calls(void)
+{
+	usdt_error err;
+	struct counts c = make_counts("faults");
+	struct rlimit saved;
+	getrlimit(RLIMIT_NOFILE, &saved);
+	struct rlimit none = { 3, saved.rlim_max }; /* only stdin, stdout, stderr */
+	setrlimit(RLIMIT_NOFILE, &none);
+	int rc = usdt_provider_load(c.provider, &err);
+	setrlimit(RLIMIT_NOFILE, &saved);
+	expect_error(rc, &err, EMFILE, "load without a free file descriptor");
+	CHECK(usdt_provider_path(c.provider) == NULL, "a failed load has a path");
+	CHECK(find_mappings("usdt:faults").count == 0, "a failed load left a mapping");
+	fire_counts(&c);
+	CHECK(usdt_provider_load(c.provider, &err) == 0, "load after the failure: %s", err.message);
+	fire_counts(&c);
+	usdt_provider_destroy(c.provider);
+}
+
+/* Where memfd_create is unavailable (here: refused by a seccomp filter), the
+ * object lives in an unnamed O_TMPFILE file that leaves nothing behind. */
+static int count_entries(const char *dir)
+{
+	int n = 0;
+	DIR *d = opendir(dir);
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static int refuse_memfd_create(void)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_memfd_create, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+			       prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0
+		       ? 0
+		       : -1;
+}
+
+static void test_without_memfd(void)
+{
+	int shm_before = count_entries("/dev/shm");
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		usdt_error err;
+		if (refuse_memfd_create() != 0 || syscall(SYS_memfd_create, "x", 0) != -1) {
+			printf("FAIL: cannot refuse memfd_create here\n");
+			_exit(1);
+		}
+		struct counts c = make_counts("no_memfd");
+		CHECK(usdt_provider_load(c.provider, &err) == 0, "load: %s", err.message);
+		char target[256] = "";
+		const char *path = usdt_provider_path(c.provider);
+		CHECK(path && readlink(path, target, sizeof(target) - 1) > 0, "readlink");
+		CHECK(strncmp(target, "/dev/shm/", 9) == 0 && strstr(target, "(deleted)") != NULL,
+		      "the fallback file is %s", target);
+		CHECK(find_mappings(" (deleted)").count >= 2, "fallback not mapped");
+		struct object o = read_object(path);
+		CHECK(o.ok && o.nnotes == USDT_MAX_ARGS + 1, "fallback object: %zu notes", o.nnotes);
+		fire_counts(&c);
+		CHECK(usdt_provider_unload(c.provider, &err) == 0, "unload: %s", err.message);
+		CHECK(usdt_provider_load(c.provider, &err) == 0, "reload: %s", err.message);
+		/* Killed while loaded: nothing may remain. */
+		fflush(stdout);
+		kill(getpid(), SIGKILL);
+	}
+	int status;
+	waitpid(child, &status, 0);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "the child failed (%#x)", status);
+	CHECK(count_entries("/dev/shm") == shm_before, "the fallback left a file in /dev/shm");
+}
+
+int main(int argc, char **argv)
+{
+	int skip_seccomp = argc > 1 && strcmp(argv[1], "--no-seccomp") == 0;
+	test_bad_input();
+	test_object();
+	test_unload_while_firing();
+	test_failing_system_calls();
+	if (!skip_seccomp)
+		test_without_memfd();
+	printf("%s: %d failures\n", failures ? "FAIL" : "ok", failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,98 @@
+"""Dynamic probes traced in a live process: by bpftrace mixed with static
+probes (values, counts, semaphores, unload and reload while traced), and by
+the libbpf tracer (all 12 arguments)."""
+
+import subprocess
+import sys
+
+import tracing
+from tracing import check
+
+target_binary, tracer, bpf_object = sys.argv[1:4]
+tracing.require_tracer()
+PROVIDER = "plugin_route_7"  # a name known only at run time
+
+
+def mixed():
+    target = tracing.Target([target_binary, PROVIDER, "mixed"])
+    path = target.value("path")
+    listing = subprocess.run(["bpftrace", "-l", f"usdt:{path}:*"], capture_output=True,
+                             text=True, timeout=tracing.TIMEOUT).stdout.split()
+    dyn, sta = f"usdt:{path}:{PROVIDER}", f"usdt:{target_binary}:usdt_mixed"
+    first = subprocess.Popen(["bpftrace", "-e", f"""
+        {dyn}:values {{ printf("values %ld %ld %ld %ld %ld %s\\n",
+                                arg0, arg1, arg2, arg3, arg4, str(arg5)); }}
+        {dyn}:counted {{ @dynamic = count(); @dynamic_sum = sum(arg0); }}
+        {sta}:counted {{ @static = count(); @static_sum = sum(arg0); }}
+        {sta}:done {{ exit(); }}"""], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    second = None
+    try:
+        for line in target.proc.stdout:
+            target.lines.append(line.rstrip("\n"))
+            if line.startswith("reloaded_enabled="):
+                reloaded = target.value("reloaded_path")
+                second = subprocess.Popen(["bpftrace", "-e", f"""
+                    usdt:{reloaded}:{PROVIDER}:counted {{ @reloaded = count(); }}
+                    {sta}:done {{ exit(); }}"""], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    text=True)
+        target.finish()
+        outputs = [p.communicate(timeout=tracing.TIMEOUT) for p in (first, second) if p]
+    finally:
+        target.kill()
+        for p in (first, second):
+            if p and p.poll() is None:
+                p.kill()
+    check(second is not None, f"target never reloaded: {target.lines}")
+    for p, (out, err) in zip((first, second), outputs):
+        check(p.returncode == 0 and "Attaching" in out, f"bpftrace failed:\n{out}\n{err}")
+    return target, listing, outputs[0][0], outputs[1][0]
+
+
+target, listing, output, reloaded_output = mixed()
+for name in ("values", "counted"):
+    check(f"usdt:{target.value('path')}:{PROVIDER}:{name}" in listing,
+          f"bpftrace -l does not list {PROVIDER}:{name}: {listing}")
+check(target.value("untraced") == "0", "a gated dynamic fire evaluated its arguments untraced")
+check(target.semaphores("semaphores before") == [0, 0, 0, 0], "semaphores not 0 before attach")
+check(all(s > 0 for s in target.semaphores("semaphores attached")), "semaphores not set")
+check(target.semaphores("semaphores detached") == [0, 0, 0, 0], "semaphores not 0 after detach")
+
+values = [line.split()[1:] for line in output.splitlines() if line.startswith("values ")]
+check(values == [
+    ["-128", "255", "-2147483648", "4294967295", "-9223372036854775808", "dynamic", "hello"],
+    ["127", "0", "2147483647", "0", "9223372036854775807", "second"],
+], f"dynamic argument values differ: {values}")
+
+for kind in ("dynamic", "static"):
+    fired = int(target.value(f"{kind}_fired"))
+    check(fired == 20000, f"the target fired {kind} probes {fired} times")
+    check(tracing.bpftrace_map(output, kind) == fired, f"bpftrace counted {kind} fires wrongly")
+    check(tracing.bpftrace_map(output, f"{kind}_sum") == fired * (fired + 1) // 2,
+          f"{kind} argument sum differs")
+check(target.value("unloaded_enabled") == "0", "an unloaded probe reads as enabled")
+check(target.value("fired_unloaded") == "0", "an unloaded probe evaluated its arguments")
+check(target.value("path_unloaded") == "none", "an unloaded provider still has a path")
+check(target.value("reloaded_enabled") == "0", "a reloaded probe is enabled with no tracer on it")
+reloaded_fired = int(target.value("reloaded_fired"))
+check(tracing.bpftrace_map(reloaded_output, "reloaded") == reloaded_fired == 500,
+      "the tracer on the reloaded provider counted a different number")
+print(f"ok: bpftrace: {fired} dynamic and static fires each, values exact, unload and "
+      f"reload while traced ({reloaded_fired} fires after reload)")
+
+
+def values12(target):
+    return tracing.libbpf_trace(tracer, bpf_object, target.pid, target.value("path"),
+                                (PROVIDER, "values12"), (PROVIDER, "done"),
+                                strings_mask=1 << 9)
+
+
+target, (fires, count, dropped) = tracing.run_traced([target_binary, PROVIDER, "values12"],
+                                                    values12)
+text = int(target.value("text"), 16)
+check(fires == [
+    [-128, 255, -32768, 65535, -2147483648, 4294967295, -2**63, 2**64 - 1 - 2**64, text,
+     "dynamic hello", 2**63 - 1, 0x0123456789abcdef],
+    [127, 0, 32767, 0, 2147483647, 0, 2**63 - 1, 0, 0, "", -1, 1],
+], f"libbpf tracer saw different values: {fires}")
+check(count == 2 and dropped == 0, f"libbpf tracer counted {count}, dropped {dropped}")
+print("ok: libbpf tracer: all 12 arguments of a dynamic probe exact")
