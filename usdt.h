@@ -120,11 +120,13 @@ inline usdt__u64 usdt__arg(T value)
 }
 #define USDT__ARG(x) usdt__arg(x)
 #else
-/* classify 8 and 9 are real and complex floating point; 12 and 13 records. */
-#define USDT__ARG(x)                                                                    \
-	((void)sizeof(char[(__builtin_classify_type(x) == 8 || __builtin_classify_type(x) == 9) \
-				   ? -1 /* usdt: floating-point probe argument: pass an integer */ \
-				   : 1]),                                                    \
+/* classify 8 and 9 are real and complex floating point: the bit-field's name
+ * is the error message. */
+#define USDT__ARG(x)                                                                       \
+	((void)sizeof(struct {                                                             \
+		int usdt_probe_argument_must_not_be_floating_point                         \
+			: (__builtin_classify_type(x) == 8 || __builtin_classify_type(x) == 9) ? -1 : 1; \
+	}),                                                                                \
 	 (usdt__u64)(uintptr_t)(x))
 #endif
 
@@ -248,9 +250,9 @@ __attribute__((unused)) static inline unsigned long long usdt_now_ns(void)
 #endif
 
 /* Disabled probes evaluate nothing, but still name their probe and arguments
- * (inside sizeof), so variables used only by probes raise no warnings. */
+ * (in dead code), so variables used only by probes raise no warnings. */
 #define USDT__IGNORE(...) \
-	do { (void)sizeof(usdt__ignore(__VA_ARGS__)); } while (0)
+	do { if (0) (void)usdt__ignore(__VA_ARGS__); } while (0)
 #ifdef __cplusplus
 template <typename... T> inline int usdt__ignore(const T &...) { return 0; }
 #else
@@ -288,15 +290,19 @@ template <typename T> struct usdt__recorded<T, true> {
 		      "or pointer of at most 8 bytes (floating-point: use a scaled integer)")
 #else
 #define USDT__AS(T, v) USDT__AS_(T, v)
+/* classify 8, 9: real and complex floating point; 12, 13: structs and unions. */
+#define USDT__CLASS(T) __builtin_classify_type(*(__typeof__(T) *)0)
+#define USDT__SCALAR(T) (USDT__CLASS(T) != 8 && USDT__CLASS(T) != 9 && USDT__CLASS(T) != 12 && \
+			 USDT__CLASS(T) != 13 && sizeof(T) <= 8)
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 #define USDT__TYPE_CHECK(probe, n, T)                                                         \
-	_Static_assert(__builtin_classify_type((T)0) != 8 && sizeof(T) <= 8,                   \
+	_Static_assert(USDT__SCALAR(T),                                                        \
 		       "usdt: argument " #n " of probe " #probe " must be an integer, enum, bool " \
 		       "or pointer of at most 8 bytes (floating-point: use a scaled integer)")
 #else
 #define USDT__TYPE_CHECK(probe, n, T)                                                    \
 	typedef char usdt__argument_##n##_of_##probe##_must_be_integer_or_pointer_of_8_bytes \
-		[(__builtin_classify_type((T)0) != 8 && sizeof(T) <= 8) ? 1 : -1]
+		[(USDT__SCALAR(T)) ? 1 : -1]
 #endif
 #endif
 

@@ -39,8 +39,9 @@ CXX = {"gcc": "g++", "clang": "clang++"}
 # name usdt in its own words, not through a quoted line of usdt.h.
 ENV = dict(os.environ, LC_ALL="C")
 MESSAGE_LINES = 4  # of a compiler's output, in a failure message
-PLAIN_DIAGNOSTICS = {"gcc": ["-fno-diagnostics-show-caret"], "g++": ["-fno-diagnostics-show-caret"],
-                     "clang": ["-fno-caret-diagnostics"], "clang++": ["-fno-caret-diagnostics"]}
+NO_CARET = {"gcc": "-fno-diagnostics-show-caret", "g++": "-fno-diagnostics-show-caret",
+            "clang": "-fno-caret-diagnostics", "clang++": "-fno-caret-diagnostics"}
+PROVIDER = "matrix"
 
 # Argument specs as sys/sdt.h writes them: [-]size, '-' for signed.
 VERBS_PROBES = {
@@ -85,7 +86,8 @@ class Build:
     def reject(self, argv, words):
         """Run a compiler that must fail with an error message holding all words."""
         result = self.run(argv)
-        if not self.check(result.returncode != 0, f"`{' '.join(argv)}` compiled"):
+        if not self.check(result.returncode != 0,
+                          f"compiled, expected an error: {' '.join(argv)}"):
             return
         errors = re.findall(r"\berror: (.*)", result.stderr)
         self.check(any(all(w in e for w in words) for e in errors),
@@ -116,8 +118,8 @@ class Elf:
             fields = match.group(2).split() if match else []
             if len(fields) in (9, 10) and fields[1].isupper():
                 self.sections[fields[0]] = {
-                    "index": match.group(1), "type": fields[1], "address": int(fields[2], 16),
-                    "size": int(fields[4], 16), "flags": fields[6] if len(fields) == 10 else ""}
+                    "type": fields[1], "address": int(fields[2], 16), "size": int(fields[4], 16),
+                    "flags": fields[6] if len(fields) == 10 else ""}
         self.symbols = self._symbols(readelf("--syms").partition("'.symtab'")[2])
         self.dynamic_symbols = self._symbols(readelf("--dyn-syms"))
         self.notes = [
@@ -136,8 +138,7 @@ class Elf:
                 size = fields[2]
                 symbols.append({"name": fields[7], "value": int(fields[1], 16),
                                 "size": int(size, 16) if size.startswith("0x") else int(size),
-                                "type": fields[3],
-                                "section": fields[6]})
+                                "type": fields[3]})
         return symbols
 
     def function_at(self, address):
@@ -154,14 +155,14 @@ class Elf:
         return None
 
 
-def check_probes(build, elf, expected, provider="matrix"):
+def check_probes(build, elf, expected):
     """The notes of elf are exactly the probes in expected (name -> argument
     specs), each fired somewhere, sharing one semaphore in .probes per probe."""
     what = f"{elf.name}:"
     by_name = {}
     for note in elf.notes:
         by_name.setdefault((note["provider"], note["name"]), []).append(note)
-    unexpected = set(by_name) - {(provider, name) for name in expected}
+    unexpected = set(by_name) - {(PROVIDER, name) for name in expected}
     build.check(not unexpected, f"{what} unexpected probes {sorted(unexpected)}")
 
     probes = elf.sections.get(".probes")
@@ -173,8 +174,8 @@ def check_probes(build, elf, expected, provider="matrix"):
     base = elf.sections.get(".stapsdt.base")
     semaphores = {}
     for name, specs in expected.items():
-        probe = f"{what} {provider}:{name}"
-        notes = by_name.get((provider, name), [])
+        probe = f"{what} {PROVIDER}:{name}"
+        notes = by_name.get((PROVIDER, name), [])
         if not build.check(notes, f"{probe} has no note"):
             continue
         for note in notes:
@@ -194,7 +195,7 @@ def check_probes(build, elf, expected, provider="matrix"):
         semaphores[name] = address
         build.check(elf.section_holding(address, 2) == ".probes",
                     f"{probe} semaphore {address:#x} is not inside .probes")
-        symbol = f"{provider}_{name}_semaphore"
+        symbol = f"{PROVIDER}_{name}_semaphore"
         defined = [s for s in elf.symbols if s["name"] == symbol]
         build.check(len(defined) == 1 and defined[0]["value"] == address and
                     defined[0]["size"] == 2, f"{probe} semaphore {address:#x}: symbol "
@@ -274,15 +275,17 @@ def missing_sdt(compiler, std):
     if not build.check(hidden.returncode != 0, "the include path still finds <sys/sdt.h>"):
         return build
     verbs(compiler, std, ["-O2"], expect_probes=False, includes=includes, build=build)
-    build.reject([compiler, f"-std={std}", *PLAIN_DIAGNOSTICS[compiler], *includes, "-DUSDT_REQUIRE",
+    build.reject([compiler, f"-std={std}", NO_CARET[compiler], *includes, "-DUSDT_REQUIRE",
                   "-I", ROOT, *language(compiler), "-c", os.path.join(SOURCES, "verbs.c"),
                   "-o", build.path("verbs.o")], ["USDT_REQUIRE", "sys/sdt.h"])
     return build
 
 
 def rejected(compiler, std, define, control=False):
+    """rejected.c must fail to compile, with an error naming usdt; or, for the
+    control, compile without a warning."""
     build = Build(f"{compiler} -std={std} rejected.c -D'{define}'")
-    argv = [compiler, f"-std={std}", *WARNINGS, *PLAIN_DIAGNOSTICS[compiler], "-I", ROOT, f"-D{define}",
+    argv = [compiler, f"-std={std}", *WARNINGS, NO_CARET[compiler], "-I", ROOT, f"-D{define}",
             *language(compiler), "-c", os.path.join(SOURCES, "rejected.c"),
             "-o", build.path("rejected.o")]
     if control:
@@ -300,11 +303,12 @@ MODES = {
 }
 
 
-def link_flags(compiler, mode, linker):
-    flags = ["-O2", *WARNINGS, "-DUSDT_REQUIRE", "-I", ROOT, *LINKERS[linker], *MODES[mode]]
-    if mode == "lto" and compiler in ("gcc", "g++"):
-        flags[-1] = "-flto=auto"  # no note about serial LTRANS jobs
-    return flags
+def link_flags(family, mode, linker, optimization="-O2"):
+    if mode == "lto" and family == "gcc":
+        mode_flags = ["-flto=auto"]  # without the note about serial LTRANS jobs
+    else:
+        mode_flags = MODES[mode]
+    return [optimization, *WARNINGS, "-DUSDT_REQUIRE", "-I", ROOT, *LINKERS[linker], *mode_flags]
 
 
 def link_variants():
@@ -355,7 +359,7 @@ def cxx_inline(family, mode, linker, optimization):
     build = Build(f"{compiler} {optimization} {mode} ({linker}) inline and template")
     program = build.path("inline")
     sources = [os.path.join(SOURCES, f"inline_{part}.cpp") for part in ("main", "a", "b")]
-    if build.compile([compiler, "-std=c++17", *link_flags(family, mode, linker), optimization,
+    if build.compile([compiler, "-std=c++17", *link_flags(family, mode, linker, optimization),
                       *sources, "-o", program]):
         check_probes(build, Elf(build, program),
                      {"inline_fn": ["-4"], "template_fn": ["-8"]})

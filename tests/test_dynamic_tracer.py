@@ -2,13 +2,14 @@
 probes (values, counts, semaphores, unload and reload while traced), and by
 the libbpf tracer (all 12 arguments)."""
 
+import os
 import subprocess
 import sys
 
 import tracing
 from tracing import check
 
-target_binary, tracer, bpf_object = sys.argv[1:4]
+target_binary, tracer, bpf_object = (os.path.abspath(a) for a in sys.argv[1:4])
 tracing.require_tracer()
 PROVIDER = "plugin_route_7"  # a name known only at run time
 
@@ -19,33 +20,29 @@ def mixed():
     listing = subprocess.run(["bpftrace", "-l", f"usdt:{path}:*"], capture_output=True,
                              text=True, timeout=tracing.TIMEOUT).stdout.split()
     dyn, sta = f"usdt:{path}:{PROVIDER}", f"usdt:{target_binary}:usdt_mixed"
-    first = subprocess.Popen(["bpftrace", "-e", f"""
+    first = tracing.bpftrace_start(f"""
         {dyn}:values {{ printf("values %ld %ld %ld %ld %ld %s\\n",
                                 arg0, arg1, arg2, arg3, arg4, str(arg5)); }}
         {dyn}:counted {{ @dynamic = count(); @dynamic_sum = sum(arg0); }}
         {sta}:counted {{ @static = count(); @static_sum = sum(arg0); }}
-        {sta}:done {{ exit(); }}"""], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        {sta}:done {{ exit(); }}""")
     second = None
     try:
         for line in target.proc.stdout:
             target.lines.append(line.rstrip("\n"))
             if line.startswith("reloaded_enabled="):
-                reloaded = target.value("reloaded_path")
-                second = subprocess.Popen(["bpftrace", "-e", f"""
-                    usdt:{reloaded}:{PROVIDER}:counted {{ @reloaded = count(); }}
-                    {sta}:done {{ exit(); }}"""], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                    text=True)
+                second = tracing.bpftrace_start(f"""
+                    usdt:{target.value("reloaded_path")}:{PROVIDER}:counted {{ @reloaded = count(); }}
+                    {sta}:done {{ exit(); }}""")
         target.finish()
-        outputs = [p.communicate(timeout=tracing.TIMEOUT) for p in (first, second) if p]
+        check(second is not None, f"target never reloaded: {target.lines}")
+        outputs = [tracing.bpftrace_finish(p) for p in (first, second)]
     finally:
         target.kill()
         for p in (first, second):
             if p and p.poll() is None:
                 p.kill()
-    check(second is not None, f"target never reloaded: {target.lines}")
-    for p, (out, err) in zip((first, second), outputs):
-        check(p.returncode == 0 and "Attaching" in out, f"bpftrace failed:\n{out}\n{err}")
-    return target, listing, outputs[0][0], outputs[1][0]
+    return target, listing, outputs[0], outputs[1]
 
 
 target, listing, output, reloaded_output = mixed()

@@ -109,15 +109,27 @@ def bpftrace_list(pid):
     return result.stdout.splitlines()
 
 
-def bpftrace_run(pid, script):
-    """Run a bpftrace script against a process until the script exits."""
-    result = subprocess.run(["bpftrace", "-p", str(pid), "-e", script], capture_output=True,
-                            text=True, timeout=TIMEOUT)
-    output = result.stdout
-    check(result.returncode == 0,
-          f"bpftrace failed ({result.returncode}):\n{output}\n{result.stderr}")
-    check("Attaching" in output, f"bpftrace did not attach:\n{output}\n{result.stderr}")
-    return output
+def bpftrace_start(script, pid=None):
+    """Start bpftrace on a script; with pid, as bpftrace -p PID."""
+    argv = ["bpftrace"] + (["-p", str(pid)] if pid else []) + ["-e", script]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def bpftrace_finish(proc):
+    """Wait for a bpftrace started by bpftrace_start to exit; its output."""
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    check(proc.returncode == 0, f"bpftrace failed ({proc.returncode}):\n{out}\n{err}")
+    check("Attaching" in out, f"bpftrace did not attach:\n{out}\n{err}")
+    return out
+
+
+def bpftrace_run(script, pid=None):
+    """Run a bpftrace script until it exits; its output."""
+    return bpftrace_finish(bpftrace_start(script, pid))
 
 
 def bpftrace_map(output, name):

@@ -1,0 +1,46 @@
+"""The kit as a meson subproject: a consumer project with this repository in
+subprojects/usdt writes dependency('usdt') and dependency('usdt-dynamic'),
+builds, and its static and dynamic probes are traced by bpftrace."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import tracing
+from tracing import check
+
+root, scratch = sys.argv[1:3]
+tracing.require_tracer()
+
+project = os.path.join(scratch, "consumer")
+shutil.rmtree(project, ignore_errors=True)
+shutil.copytree(os.path.join(root, "tests", "consumer"), project)
+kit = os.path.join(project, "subprojects", "usdt")
+os.makedirs(kit)
+for name in ("meson.build", "usdt.h", "usdt_dynamic.c"):
+    shutil.copy(os.path.join(root, name), kit)
+
+build = os.path.join(project, "build")
+for argv in (["meson", "setup", build, project], ["meson", "compile", "-C", build]):
+    result = subprocess.run(argv, capture_output=True, text=True)
+    check(result.returncode == 0, f"{' '.join(argv)} failed:\n{result.stdout}\n{result.stderr}")
+
+binary = os.path.join(build, "consumer")
+proc = subprocess.Popen([binary], stdout=subprocess.PIPE, text=True)
+try:
+    path = proc.stdout.readline().strip().split("=", 1)[1]
+    out = tracing.bpftrace_run(f"""
+        usdt:{binary}:consumer:tick {{ @static = count(); @static_sum = sum(arg0); }}
+        usdt:{path}:consumer_dynamic:tick {{ @dynamic = count(); @dynamic_sum = sum(-arg0); }}
+        usdt:{binary}:consumer:done {{ exit(); }}""")
+    rest, _ = proc.communicate(timeout=tracing.TIMEOUT)
+finally:
+    if proc.poll() is None:
+        proc.kill()
+check(proc.returncode == 0, f"consumer exited with {proc.returncode}")
+check("fired=100" in rest, f"consumer did not fire while traced: {rest}")
+for kind in ("static", "dynamic"):
+    check(tracing.bpftrace_map(out, kind) == 100, f"bpftrace counted {kind} fires wrongly:\n{out}")
+    check(tracing.bpftrace_map(out, f"{kind}_sum") == 4950, f"{kind} values differ:\n{out}")
+print("ok: a meson consumer of the subproject built, and bpftrace traced its probes")
