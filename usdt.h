@@ -183,14 +183,31 @@ inline usdt__u64 usdt__arg(T value)
 
 #ifndef USDT_DISABLE
 
-/* Nonzero while a tracer is attached: one volatile 16-bit load, never hoisted. */
-#define USDT_ENABLED(probe) ((probe)->semaphore[0] != 0)
+/* Nonzero while a tracer is attached: one volatile 16-bit load, never hoisted.
+ * On x86-64 the load is the compare itself, which gcc does not make of a
+ * volatile load: a static probe's check is then `cmpw $0, sem(%rip); jne`. */
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+__attribute__((always_inline, unused)) static inline int
+usdt__enabled(const volatile unsigned short *semaphore)
+{
+	int on;
+	__asm__ __volatile__("cmpw $0, %1" : "=@ccnz"(on) : "m"(*semaphore));
+	return on;
+}
+#else
+__attribute__((always_inline, unused)) static inline int
+usdt__enabled(const volatile unsigned short *semaphore)
+{
+	return *semaphore != 0;
+}
+#endif
+#define USDT_ENABLED(probe) usdt__enabled((probe)->semaphore)
 
 /* Fire the probe if a tracer is attached; arguments are evaluated only then. */
 #define USDT_FIRE(...)                                                    \
 	do {                                                              \
 		const usdt_probe *const usdt__probe = USDT__FIRST(__VA_ARGS__); \
-		if (usdt__probe->semaphore[0] != 0)                       \
+		if (__builtin_expect(USDT_ENABLED(usdt__probe), 0))       \
 			USDT__CAT(USDT__CALL_, USDT__NARG(__VA_ARGS__))   \
 			(usdt__probe, __VA_ARGS__);                       \
 	} while (0)
@@ -244,7 +261,7 @@ __attribute__((unused)) static inline unsigned long long usdt_now_ns(void)
 #define USDT__ELAPSED(probe, start, more)                                         \
 	do {                                                                      \
 		const unsigned long long usdt__start = (start);                   \
-		if (usdt__start != 0 && USDT_ENABLED(probe))                      \
+		if (__builtin_expect(usdt__start != 0 && USDT_ENABLED(probe), 0)) \
 			USDT_FIRE_UNGATED(probe, usdt_now_ns() - usdt__start more); \
 	} while (0)
 #endif

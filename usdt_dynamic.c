@@ -14,7 +14,7 @@
  * Virtual addresses equal file offsets, so every tracer's address arithmetic
  * agrees. The code mapping is private and never writable; the semaphore
  * mapping is private and writable, which is what the kernel needs to count
- * attached tracers in it. Two mappings, two pages for up to 250 probes.
+ * attached tracers in it. Two mappings, two pages for up to 244 probes.
  *
  * A probe handle (usdt_probe) points at its semaphore and its stub. Unloading
  * atomically replaces the two mappings, at the same addresses, by anonymous

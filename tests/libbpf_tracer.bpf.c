@@ -4,8 +4,10 @@
  *
  * Build: clang -O2 -g -target bpf -D__TARGET_ARCH_x86 \
  *            -I/usr/include/x86_64-linux-gnu -c libbpf_tracer.bpf.c
- * (the -I is where Debian keeps <asm/...>, which clang -target bpf does not
- * search by itself). */
+ * The -I is where Debian keeps <asm/...>, which clang -target bpf does not
+ * search by itself. For arm64: -D__TARGET_ARCH_arm64 and
+ * -I/usr/include/aarch64-linux-gnu on an arm64 host, or on another host
+ * -I/usr/aarch64-linux-gnu/include (linux-libc-dev-arm64-cross). */
 #include <stdbool.h> /* usdt.bpf.h uses bool without including it */
 #include <linux/bpf.h>
 #include <linux/ptrace.h>
@@ -30,7 +32,6 @@ struct tracer_event {
 	__s32 arg_cnt;
 	/* Bit i set: argument i (or its string) could not be read. */
 	__u16 unreadable;
-	__u16 reserved;
 	__s64 args[TRACER_MAX_ARGS];
 	/* Present only when tracer_string_mask is nonzero. */
 	char strs[TRACER_MAX_ARGS][TRACER_STR_LEN];
@@ -72,6 +73,7 @@ int tracer_fire(struct pt_regs *ctx)
 	const __u64 size = tracer_string_mask ? sizeof(struct tracer_event)
 					       : offsetof(struct tracer_event, strs);
 	struct tracer_event *event;
+	int arg_cnt;
 
 	tracer_count(TRACER_FIRES);
 	event = bpf_ringbuf_reserve(&tracer_events, size, 0);
@@ -79,20 +81,20 @@ int tracer_fire(struct pt_regs *ctx)
 		tracer_count(TRACER_DROPS);
 		return 0;
 	}
-	event->arg_cnt = bpf_usdt_arg_cnt(ctx);
+	arg_cnt = bpf_usdt_arg_cnt(ctx);
+	event->arg_cnt = arg_cnt;
 	event->unreadable = 0;
-	event->reserved = 0;
-	for (int i = 0; i < TRACER_MAX_ARGS; i++) {
-		long value = 0;
+	/* Slots past arg_cnt are left unwritten: the loader never reads them. */
+	for (int i = 0; i < TRACER_MAX_ARGS && i < arg_cnt; i++) {
+		long value;
 
-		if (i < event->arg_cnt && bpf_usdt_arg(ctx, i, &value) != 0)
+		/* On failure bpf_usdt_arg() sets value to 0. */
+		if (bpf_usdt_arg(ctx, i, &value) != 0)
 			event->unreadable |= 1 << i;
 		event->args[i] = value;
-		if (!(tracer_string_mask & (1u << i)))
-			continue;
-		event->strs[i][0] = '\0';
-		if (i < event->arg_cnt &&
-		    bpf_probe_read_user_str(event->strs[i], TRACER_STR_LEN, (const void *)value) < 0)
+		if ((tracer_string_mask & (1u << i)) &&
+		    bpf_probe_read_user_str(event->strs[i], TRACER_STR_LEN,
+					    (const void *)value) < 0)
 			event->unreadable |= 1 << i;
 	}
 	bpf_ringbuf_submit(event, 0);

@@ -52,7 +52,6 @@ enum tracer_counter {
 struct tracer_event {
 	int32_t arg_cnt;
 	uint16_t unreadable;
-	uint16_t reserved;
 	int64_t args[TRACER_MAX_ARGS];
 	char strs[TRACER_MAX_ARGS][TRACER_STR_LEN];
 };
@@ -113,8 +112,9 @@ static int tracer_parse_args(int argc, char **argv, struct tracer_options *opt)
 			opt->string_mask = strtoul(argv[i], &end, 0);
 			if (errno || end == argv[i] || *end ||
 			    opt->string_mask >> TRACER_MAX_ARGS) {
-				fprintf(stderr, "libbpf_tracer: bad --strings mask '%s' "
-						"(bits 0 to %d only)\n", argv[i], TRACER_MAX_ARGS - 1);
+				fprintf(stderr,
+					"libbpf_tracer: bad --strings mask '%s' (bits 0 to %d only)\n",
+					argv[i], TRACER_MAX_ARGS - 1);
 				return -1;
 			}
 		} else if (npositional < 7) {
@@ -156,7 +156,8 @@ static int tracer_set_rodata_u32(struct bpf_object *obj, const char *var, uint32
 	size_t size;
 	int sec_id;
 
-	if (!map || !btf || (sec_id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC)) < 0) {
+	sec_id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
+	if (!map || sec_id < 0) {
 		fprintf(stderr, "libbpf_tracer: BPF object has no .rodata with BTF\n");
 		return -1;
 	}
@@ -223,8 +224,8 @@ static int tracer_on_event(void *ctx, void *data, size_t size)
 		return -EINVAL;
 	}
 	if (event->arg_cnt < 0 || event->arg_cnt > TRACER_MAX_ARGS) {
-		fprintf(stderr, "libbpf_tracer: libbpf found no argument spec for a fire "
-				"(bpf_usdt_arg_cnt: %d)\n", event->arg_cnt);
+		fprintf(stderr, "libbpf_tracer: bpf_usdt_arg_cnt() gave %d: libbpf lost the "
+				"probe's argument spec\n", event->arg_cnt);
 		return -EINVAL;
 	}
 	if (opt->quiet)
@@ -248,7 +249,8 @@ static int tracer_read_counter(const struct bpf_map *counters, uint32_t which, u
 	int err = bpf_map__lookup_elem(counters, &which, sizeof(which), value, sizeof(*value), 0);
 
 	if (err)
-		fprintf(stderr, "libbpf_tracer: cannot read counter %u: %s\n", which, strerror(-err));
+		fprintf(stderr, "libbpf_tracer: cannot read counter %u: %s\n", which,
+			strerror(-err));
 	return err;
 }
 
@@ -284,9 +286,11 @@ static struct bpf_link *tracer_attach(struct bpf_object *obj, const char *prog_n
 		return NULL;
 	}
 	link = bpf_program__attach_usdt(prog, opt->pid, opt->binary_path, provider, name, NULL);
+	/* libbpf says ENOENT both for a missing file and for a missing probe. */
 	if (!link)
-		fprintf(stderr, "libbpf_tracer: cannot attach to USDT %s:%s in %s (pid %d): %s\n",
-			provider, name, opt->binary_path, opt->pid, strerror(errno));
+		fprintf(stderr, "libbpf_tracer: cannot attach to USDT %s:%s in %s (pid %d): %s%s\n",
+			provider, name, opt->binary_path, opt->pid, strerror(errno),
+			errno == ENOENT ? " (no such file, or no such probe in it)" : "");
 	return link;
 }
 
@@ -310,7 +314,8 @@ static int tracer_run(const struct tracer_options *opt, struct ring_buffer *rb,
 		err = ring_buffer__poll(rb, TRACER_POLL_MS);
 		fflush(stdout);
 		if (err < 0 && err != -EINTR) {
-			fprintf(stderr, "libbpf_tracer: polling the ring buffer: %s\n", strerror(-err));
+			fprintf(stderr, "libbpf_tracer: polling the ring buffer: %s\n",
+				strerror(-err));
 			return TRACER_EXIT_ERROR;
 		}
 		if (tracer_interrupted) {

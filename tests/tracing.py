@@ -148,7 +148,8 @@ def libbpf_trace(tracer, bpf_object, pid, path, probe, stop, strings_mask=0, qui
             "--strings", str(strings_mask)]
     if quiet:
         argv.append("--quiet")
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT)
+    # The tracer gives up by itself after 120 s; wait a little longer.
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT + 30)
     check(result.returncode == 0,
           f"libbpf tracer failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     fires, count, dropped = [], None, None
@@ -162,11 +163,15 @@ def libbpf_trace(tracer, bpf_object, pid, path, probe, stop, strings_mask=0, qui
 
 
 def _split_args(text):
-    return re.findall(r'"[^"]*"|\S+', text)
+    return re.findall(r'"(?:[^"\\]|\\.)*"|\S+', text)
 
 
 def _parse_arg(token):
-    return token[1:-1] if token.startswith('"') else int(token)
+    """A quoted, escaped string; '?' for an argument the tracer could not
+    read (None); else a number."""
+    if token.startswith('"'):
+        return token[1:-1].encode().decode("unicode_escape")
+    return None if token == "?" else int(token)
 
 
 def run_traced(argv, trace):

@@ -1,0 +1,95 @@
+#!/bin/sh
+# run.sh demo | test | bench
+#
+# On Debian as root: installs what is missing, builds with meson and runs
+#   demo   the latency example under bpftrace, showing what the tracer saw
+#   test   the whole test suite: normal build, ASan+UBSan build, valgrind,
+#          aarch64 under qemu-user; tracer tests attach bpftrace for real
+#   bench  the benchmarks, printed as a markdown table
+set -eu
+cd "$(dirname "$0")"
+
+BASE_PACKAGES="gcc pkg-config meson ninja-build python3 systemtap-sdt-dev libelf-dev bpftrace"
+TEST_PACKAGES="g++ clang lld libbpf-dev valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+
+# apt-get install the packages that are not installed yet.
+install() {
+	missing=""
+	for package in "$@"; do
+		dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $package"
+	done
+	[ -z "$missing" ] && return 0
+	echo "run.sh: installing$missing"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# libelf and zlib for arm64, unpacked where tests/test_aarch64.py looks
+# (nothing of arm64 is installed on the system).
+aarch64_sysroot() {
+	sysroot=build/aarch64-sysroot
+	[ -f "$sysroot/usr/lib/aarch64-linux-gnu/libelf.a" ] && return 0
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		dpkg --add-architecture arm64
+		apt-get update -qq
+	fi
+	mkdir -p build/aarch64-debs "$sysroot"
+	(cd build/aarch64-debs && apt-get download -qq libelf-dev:arm64 zlib1g-dev:arm64)
+	for deb in build/aarch64-debs/*.deb; do dpkg -x "$deb" "$sysroot"; done
+}
+
+setup() { # setup DIR [meson options...]
+	dir=$1
+	shift
+	[ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >/dev/null
+	meson compile -C "$dir" >/dev/null
+}
+
+# Print "N passed, N failed, N skipped" over the meson test logs given.
+summary() {
+	python3 - "$@" <<'EOF'
+import json, sys
+counts = {"passed": 0, "failed": 0, "skipped": 0}
+for log in sys.argv[1:]:
+    for line in open(log):
+        result = json.loads(line)["result"]
+        key = {"OK": "passed", "SKIP": "skipped", "EXPECTEDFAIL": "passed"}.get(result, "failed")
+        counts[key] += 1
+print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
+sys.exit(1 if counts["failed"] else 0)
+EOF
+}
+
+case "${1:-}" in
+demo)
+	install $BASE_PACKAGES
+	setup build
+	python3 examples/run.py build latency
+	;;
+test)
+	install $BASE_PACKAGES $TEST_PACKAGES
+	aarch64_sysroot
+	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	status=0
+	setup build
+	meson test -C build --print-errorlogs || status=1
+	setup build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
+	meson test -C build-sanitize --print-errorlogs --suite unit --suite tracer || status=1
+	meson test -C build --print-errorlogs --suite unit --logbase valgrind \
+		--wrapper "valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect" ||
+		status=1
+	summary build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json \
+		build/meson-logs/valgrind.json || status=1
+	exit $status
+	;;
+bench)
+	install $BASE_PACKAGES valgrind
+	setup build-bench --buildtype=release
+	python3 bench/run.py build-bench
+	;;
+*)
+	echo "usage: $0 demo | test | bench" >&2
+	exit 2
+	;;
+esac
