@@ -323,105 +323,110 @@ static unsigned char *usdt_dyn_notes(const struct usdt_provider *provider,
 	return notes;
 }
 
-static Elf_Scn *usdt_dyn_section(Elf *elf, Elf64_Word name, Elf64_Word type, Elf64_Xword flags,
-				 size_t offset, size_t size, size_t align, void *bytes)
-{
-	Elf_Scn *scn = elf_newscn(elf);
-	Elf64_Shdr *shdr = scn ? elf64_getshdr(scn) : NULL;
-	Elf_Data *data = shdr ? elf_newdata(scn) : NULL;
-	if (!data)
-		return NULL;
-	shdr->sh_name = name;
-	shdr->sh_type = type;
-	shdr->sh_flags = flags;
-	shdr->sh_addr = (flags & SHF_ALLOC) ? offset : 0;
-	shdr->sh_offset = offset;
-	shdr->sh_size = size;
-	shdr->sh_addralign = align;
-	data->d_buf = bytes;
-	data->d_size = size;
-	data->d_align = align;
-	data->d_type = ELF_T_BYTE;
-	return scn;
-}
-
 /* Section names, in the order of the sections. bcc lists probes by reading
  * the executable section, then .probes, then .note.stapsdt. */
 static const char usdt_dyn_shstrtab[] = "\0.text\0.stapsdt.base\0.probes\0.note.stapsdt\0.shstrtab";
 enum { USDT_DYN_N_TEXT = 1, USDT_DYN_N_BASE = 7, USDT_DYN_N_PROBES = 21, USDT_DYN_N_NOTE = 29,
        USDT_DYN_N_SHSTRTAB = 43 };
 
-/* Write the object for provider into fd. 0 or a negative errno. */
-static int usdt_dyn_write_object(const struct usdt_provider *provider, int fd, usdt_error *err)
+/* Headers go into the image in the file's byte order, by libelf. */
+static int usdt_dyn_put(unsigned char *at, const void *headers, size_t size, Elf_Type type)
+{
+	Elf_Data memory = { .d_buf = (void *)(uintptr_t)headers, .d_type = type, .d_size = size,
+			    .d_version = EV_CURRENT };
+	Elf_Data file = { .d_buf = at, .d_type = type, .d_size = size, .d_version = EV_CURRENT };
+	return elf64_xlatetof(&file, &memory, ELFDATA2LSB) ? 0 : -1;
+}
+
+/* The whole object, in memory, so that it takes one write. */
+static unsigned char *usdt_dyn_image(const struct usdt_provider *provider, size_t *size)
 {
 	struct usdt_dyn_layout l = usdt_dyn_layout(provider->count);
 	size_t notes_size = 0;
 	unsigned char *notes = usdt_dyn_notes(provider, &l, &notes_size);
-	unsigned char *stubs = calloc(1, l.base_offset + 1 - USDT_DYN_TEXT_OFFSET);
-	unsigned char *semaphores = calloc(1, l.probes_size);
-	Elf *elf = NULL;
-	int rc = 0;
-
-	if (!notes || !stubs || !semaphores) {
-		rc = usdt_dyn_fail(err, ENOMEM, "out of memory building provider \"%s\"",
-				   provider->name);
-		goto out;
-	}
-	usdt_dyn_write_stubs(stubs, provider->count);
-
-	elf = elf_begin(fd, ELF_C_WRITE, NULL);
-	Elf64_Ehdr *ehdr = elf ? elf64_newehdr(elf) : NULL;
-	Elf64_Phdr *phdr = ehdr ? elf64_newphdr(elf, 2) : NULL;
-	if (!phdr)
-		goto elf_error;
-	ehdr->e_ident[EI_DATA] = ELFDATA2LSB;
-	ehdr->e_type = ET_DYN;
-	ehdr->e_machine = USDT_DYN_MACHINE;
-	ehdr->e_version = EV_CURRENT;
-	ehdr->e_phoff = sizeof(Elf64_Ehdr);
-
+	size_t stubs_size = (size_t)provider->count * USDT_DYN_STUB_SIZE;
 	size_t note_offset = l.probes_offset + usdt_dyn_round_up(l.probes_size, 8);
 	size_t shstrtab_offset = note_offset + notes_size;
-	size_t stubs_size = (size_t)provider->count * USDT_DYN_STUB_SIZE;
-	if (!usdt_dyn_section(elf, USDT_DYN_N_TEXT, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR,
-			      USDT_DYN_TEXT_OFFSET, stubs_size, 16, stubs) ||
-	    !usdt_dyn_section(elf, USDT_DYN_N_BASE, SHT_PROGBITS, SHF_ALLOC, l.base_offset, 1, 1,
-			      stubs + stubs_size) ||
-	    !usdt_dyn_section(elf, USDT_DYN_N_PROBES, SHT_PROGBITS, SHF_ALLOC | SHF_WRITE,
-			      l.probes_offset, l.probes_size, 2, semaphores) ||
-	    !usdt_dyn_section(elf, USDT_DYN_N_NOTE, SHT_NOTE, 0, note_offset, notes_size, 4,
-			      notes) ||
-	    !usdt_dyn_section(elf, USDT_DYN_N_SHSTRTAB, SHT_STRTAB, 0, shstrtab_offset,
-			      sizeof(usdt_dyn_shstrtab), 1, (void *)usdt_dyn_shstrtab))
-		goto elf_error;
-	ehdr->e_shstrndx = 5;
-	ehdr->e_shoff = usdt_dyn_round_up(shstrtab_offset + sizeof(usdt_dyn_shstrtab), 8);
+	size_t shoff = usdt_dyn_round_up(shstrtab_offset + sizeof(usdt_dyn_shstrtab), 8);
+	*size = shoff + 6 * sizeof(Elf64_Shdr);
+	unsigned char *image = notes ? calloc(1, *size) : NULL;
+	if (!image) {
+		free(notes);
+		return NULL;
+	}
 
-	Elf64_Phdr segments[2] = {
-		{ .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_offset = 0, .p_vaddr = 0,
-		  .p_paddr = 0, .p_filesz = l.base_offset + 1, .p_memsz = l.base_offset + 1,
-		  .p_align = usdt_dyn_page_size() },
+	Elf64_Ehdr ehdr = {
+		.e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB, EV_CURRENT },
+		.e_type = ET_DYN,
+		.e_machine = USDT_DYN_MACHINE,
+		.e_version = EV_CURRENT,
+		.e_phoff = sizeof(Elf64_Ehdr),
+		.e_shoff = shoff,
+		.e_ehsize = sizeof(Elf64_Ehdr),
+		.e_phentsize = sizeof(Elf64_Phdr),
+		.e_phnum = 2,
+		.e_shentsize = sizeof(Elf64_Shdr),
+		.e_shnum = 6,
+		.e_shstrndx = 5,
+	};
+	Elf64_Phdr phdr[2] = {
+		{ .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_filesz = l.base_offset + 1,
+		  .p_memsz = l.base_offset + 1, .p_align = usdt_dyn_page_size() },
 		{ .p_type = PT_LOAD, .p_flags = PF_R | PF_W, .p_offset = l.probes_offset,
 		  .p_vaddr = l.probes_offset, .p_paddr = l.probes_offset, .p_filesz = l.probes_size,
 		  .p_memsz = l.probes_size, .p_align = usdt_dyn_page_size() },
 	};
-	memcpy(phdr, segments, sizeof(segments));
-
-	elf_flagelf(elf, ELF_C_SET, ELF_F_LAYOUT);
-	if (elf_update(elf, ELF_C_WRITE) < 0)
-		goto elf_error;
-	goto out;
-
-elf_error:
-	rc = usdt_dyn_fail(err, EIO, "libelf failed building provider \"%s\": %s", provider->name,
-			   elf_errmsg(-1));
-out:
-	if (elf)
-		elf_end(elf);
+	Elf64_Shdr shdr[6] = {
+		{ 0 },
+		{ .sh_name = USDT_DYN_N_TEXT, .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_EXECINSTR,
+		  .sh_addr = USDT_DYN_TEXT_OFFSET, .sh_offset = USDT_DYN_TEXT_OFFSET,
+		  .sh_size = stubs_size, .sh_addralign = 16 },
+		{ .sh_name = USDT_DYN_N_BASE, .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC,
+		  .sh_addr = l.base_offset, .sh_offset = l.base_offset, .sh_size = 1, .sh_addralign = 1 },
+		{ .sh_name = USDT_DYN_N_PROBES, .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_WRITE,
+		  .sh_addr = l.probes_offset, .sh_offset = l.probes_offset, .sh_size = l.probes_size,
+		  .sh_addralign = 2 },
+		{ .sh_name = USDT_DYN_N_NOTE, .sh_type = SHT_NOTE, .sh_offset = note_offset,
+		  .sh_size = notes_size, .sh_addralign = 4 },
+		{ .sh_name = USDT_DYN_N_SHSTRTAB, .sh_type = SHT_STRTAB, .sh_offset = shstrtab_offset,
+		  .sh_size = sizeof(usdt_dyn_shstrtab), .sh_addralign = 1 },
+	};
+	usdt_dyn_write_stubs(image + USDT_DYN_TEXT_OFFSET, provider->count);
+	memcpy(image + note_offset, notes, notes_size);
+	memcpy(image + shstrtab_offset, usdt_dyn_shstrtab, sizeof(usdt_dyn_shstrtab));
 	free(notes);
-	free(stubs);
-	free(semaphores);
-	return rc;
+	if (usdt_dyn_put(image, &ehdr, sizeof(ehdr), ELF_T_EHDR) != 0 ||
+	    usdt_dyn_put(image + ehdr.e_phoff, phdr, sizeof(phdr), ELF_T_PHDR) != 0 ||
+	    usdt_dyn_put(image + shoff, shdr, sizeof(shdr), ELF_T_SHDR) != 0) {
+		free(image);
+		return NULL;
+	}
+	return image;
+}
+
+/* Write the object for provider into fd. 0 or a negative errno. */
+static int usdt_dyn_write_object(const struct usdt_provider *provider, int fd, usdt_error *err)
+{
+	size_t size;
+	unsigned char *image = usdt_dyn_image(provider, &size);
+	if (!image)
+		return usdt_dyn_fail(err, ENOMEM, "out of memory building provider \"%s\"",
+				     provider->name);
+	size_t done = 0;
+	while (done < size) {
+		ssize_t n = write(fd, image + done, size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int code = n < 0 ? errno : EIO;
+			free(image);
+			return usdt_dyn_fail(err, code, "cannot write provider \"%s\": %s",
+					     provider->name, strerror(code));
+		}
+		done += (size_t)n;
+	}
+	free(image);
+	return 0;
 }
 
 /* An unnamed file for the object: a sealable memfd, or where memfd_create is
@@ -443,7 +448,8 @@ static int usdt_dyn_open_file(const struct usdt_provider *provider, int *sealabl
 	return fd;
 }
 
-/* Map the object in fd at provider->base (or anywhere, the first time). */
+/* Map the object in fd at provider->base (or anywhere, the first time):
+ * one mmap and one mprotect, the cheapest way to two mappings. */
 static int usdt_dyn_map(struct usdt_provider *provider, int fd, usdt_error *err)
 {
 	struct usdt_dyn_layout l = usdt_dyn_layout(provider->count);
@@ -453,8 +459,9 @@ static int usdt_dyn_map(struct usdt_provider *provider, int fd, usdt_error *err)
 	if (base == MAP_FAILED)
 		return usdt_dyn_fail(err, errno, "cannot map provider \"%s\": %s", provider->name,
 				     strerror(errno));
-	if (mmap(base + l.probes_offset, l.map_size - l.probes_offset, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_FIXED, fd, (off_t)l.probes_offset) == MAP_FAILED) {
+	/* The semaphores' pages: private and writable, as the kernel needs. */
+	if (mprotect(base + l.probes_offset, l.map_size - l.probes_offset,
+		     PROT_READ | PROT_WRITE) != 0) {
 		int code = errno;
 		if (!fixed)
 			munmap(base, l.map_size);
