@@ -66,6 +66,10 @@ for kind in ("dynamic", "static"):
     check(tracing.bpftrace_map(output, kind) == fired, f"bpftrace counted {kind} fires wrongly")
     check(tracing.bpftrace_map(output, f"{kind}_sum") == fired * (fired + 1) // 2,
           f"{kind} argument sum differs")
+kernel = tuple(int(part) for part in os.uname().release.split(".")[:2])
+if kernel >= (6, 18) and os.uname().machine == "x86_64":
+    check(target.value("trampoline") == "yes",
+          f"kernel {os.uname().release} did not optimize the 5-byte nop uprobe into a call")
 check(target.value("unloaded_enabled") == "0", "an unloaded probe reads as enabled")
 check(target.value("fired_unloaded") == "0", "an unloaded probe evaluated its arguments")
 check(target.value("path_unloaded") == "none", "an unloaded provider still has a path")
