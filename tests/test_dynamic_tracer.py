@@ -50,11 +50,9 @@ for name in ("values", "counted"):
     check(f"usdt:{target.value('path')}:{PROVIDER}:{name}" in listing,
           f"bpftrace -l does not list {PROVIDER}:{name}: {listing}")
 check(target.value("untraced") == "0", "a gated dynamic fire evaluated its arguments untraced")
-check(target.semaphores("semaphores before") == [0, 0, 0, 0], "semaphores not 0 before attach")
-check(all(s > 0 for s in target.semaphores("semaphores attached")), "semaphores not set")
-check(target.semaphores("semaphores detached") == [0, 0, 0, 0], "semaphores not 0 after detach")
+target.check_semaphore_flips()
 
-values = [line.split()[1:] for line in output.splitlines() if line.startswith("values ")]
+values = tracing.lines_starting(output, "values ")
 check(values == [
     ["-128", "255", "-2147483648", "4294967295", "-9223372036854775808", "dynamic", "hello"],
     ["127", "0", "2147483647", "0", "9223372036854775807", "second"],

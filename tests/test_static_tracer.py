@@ -31,11 +31,9 @@ for name in ("values", "counted", "zero", "done"):
           f"bpftrace -l does not list usdt_test:{name}: {listing}")
 
 check(target.value("untraced") == "0", "a gated fire evaluated its arguments while untraced")
-check(target.semaphores("semaphores before") == [0, 0, 0, 0], "semaphores not 0 before attach")
-check(all(s > 0 for s in target.semaphores("semaphores attached")), "semaphores not set")
-check(target.semaphores("semaphores detached") == [0, 0, 0, 0], "semaphores not 0 after detach")
+target.check_semaphore_flips()
 
-values = [line.split()[1:] for line in output.splitlines() if line.startswith("values ")]
+values = tracing.lines_starting(output, "values ")
 check(values == [
     ["-128", "255", "-32768", "65535", "-2147483648", "4294967295"],
     ["127", "0", "32767", "0", "2147483647", "0"],

@@ -88,6 +88,15 @@ class Target:
                 return [int(v) for v in line.split(":", 1)[1].split()]
         fail(f"target printed no '{label}' line: {self.lines}")
 
+    def check_semaphore_flips(self):
+        """Every semaphore was 0 before the tracer, nonzero while attached
+        and 0 again after it detached."""
+        before, attached, detached = (self.semaphores(f"semaphores {when}")
+                                      for when in ("before", "attached", "detached"))
+        check(not any(before), f"semaphores before attach: {before}")
+        check(all(attached), f"semaphores while attached: {attached}")
+        check(not any(detached), f"semaphores after detach: {detached}")
+
     def finish(self):
         out, _ = self.proc.communicate(timeout=TIMEOUT)
         self.lines += out.splitlines()
@@ -130,6 +139,11 @@ def bpftrace_finish(proc):
 def bpftrace_run(script, pid=None):
     """Run a bpftrace script until it exits; its output."""
     return bpftrace_finish(bpftrace_start(script, pid))
+
+
+def lines_starting(output, prefix):
+    """The words after prefix of each line of output that starts with it."""
+    return [line[len(prefix):].split() for line in output.splitlines() if line.startswith(prefix)]
 
 
 def bpftrace_map(output, name):
