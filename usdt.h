@@ -24,14 +24,19 @@
  *       usdt_probe_add(prov, "request_start", 2, types, &err);
  *   usdt_provider_load(prov, &err);
  *
- * FIRING A PROBE: the same three verbs for both kinds
+ * FIRING A PROBE: the same verbs for both kinds
  *
  *   USDT_FIRE(req_start, id, path);        // arguments evaluated only while traced
  *   if (USDT_ENABLED(req_start)) { ... }   // one volatile 16-bit load
  *   USDT_FIRE_UNGATED(req_start, id, path);// no load: static, just the nop
  *
+ *   unsigned long long t = USDT_TIMESTAMP(req_done);  // clock read only if traced
+ *   ...
+ *   USDT_FIRE_ELAPSED(req_done, t, path);  // fires (elapsed ns, path)
+ *
  * Moving a probe between static and dynamic changes its declaration, never its
- * call sites: `req_start` is a `const usdt_probe *` either way.
+ * call sites: `req_start` is a `const usdt_probe *` either way. The timing
+ * verbs need POSIX clock_gettime (define _POSIX_C_SOURCE or _GNU_SOURCE).
  *
  * ARGUMENTS: 0 to 12 of: integers of 1, 2, 4 or 8 bytes (signed or unsigned),
  * bool, enums (C and C++, signedness kept), pointers; strings as `const char *`.
@@ -41,7 +46,10 @@
  * TRACING
  *
  *   bpftrace -l 'usdt:*' -p PID
- *   bpftrace -p PID -e 'usdt:*:myapp:request_start { printf("%d %s\n", arg0, str(arg1)); }'
+ *   bpftrace -p PID -e 'usdt:/abs/path/app:myapp:request_start
+ *                       { printf("%ld %s\n", arg0, str(arg1)); }'
+ *   # dynamic probes: the path from usdt_provider_path(), /proc/PID/fd/N
+ *   bpftrace -e 'usdt:/proc/PID/fd/N:plugin:request_start { @ = count(); }'
  *
  * CONFIGURATION (define before including this header)
  *

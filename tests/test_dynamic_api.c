@@ -259,7 +259,7 @@ static struct counts make_counts(const char *name)
 	c.provider = usdt_provider_create(name, &err);
 	CHECK(c.provider != NULL, "create: %s", err.message);
 	for (int n = 0; n <= USDT_MAX_ARGS; n++) {
-		char probe_name[16];
+		char probe_name[32];
 		snprintf(probe_name, sizeof(probe_name), "args%d", n);
 		c.probe[n] = usdt_probe_add(c.provider, probe_name, n, all_types, &err);
 		CHECK(c.probe[n] != NULL, "add %s: %s", probe_name, err.message);
@@ -324,7 +324,7 @@ static void test_object(void)
 	const unsigned char *base = (const unsigned char *)(uintptr_t)c.probe[0]->fire - o.notes[0].pc;
 	for (size_t i = 0; i < o.nnotes; i++) {
 		struct note *n = &o.notes[i];
-		char name[16], args[256];
+		char name[32], args[256];
 		snprintf(name, sizeof(name), "args%zu", i);
 		expected_args(args, sizeof(args), (int)i);
 		CHECK(strcmp(n->provider, "object_test") == 0, "provider %s", n->provider);
