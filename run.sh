@@ -65,7 +65,9 @@ case "${1:-}" in
 demo)
 	install $BASE_PACKAGES
 	setup build
-	python3 examples/run.py build latency
+	# bpftrace attaches uprobes through tracefs.
+	[ -e /sys/kernel/tracing/uprobe_events ] || mount -t tracefs nodev /sys/kernel/tracing
+	python3 examples/run.py latency build/examples/latency
 	;;
 test)
 	install $BASE_PACKAGES $TEST_PACKAGES

@@ -104,6 +104,7 @@ static void mixed_workload(void)
 		printf("timeout waiting for a tracer on the reloaded provider\n");
 		exit(1);
 	}
+	target_wait_go();
 	for (int i = 0; i < 500; i++)
 		USDT_FIRE(d_counted, ++reloaded_fired);
 	printf("reloaded_fired=%llu\n", reloaded_fired);

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +40,18 @@ static int target_wait_semaphores(const usdt_probe *const *probes, int n, int wa
 	return -1;
 }
 
+/* A semaphore turns nonzero when the tracer registers the uprobe, a moment
+ * before its program is attached: wait for the harness, which knows from the
+ * tracer when everything is attached, to say "go" on stdin. */
+static void target_wait_go(void)
+{
+	char line[16];
+	if (!fgets(line, sizeof(line), stdin) || strcmp(line, "go\n") != 0) {
+		printf("no go from the test harness\n");
+		exit(1);
+	}
+}
+
 /* The common protocol: report "ready", wait for the tracer, run the workload,
  * wait for the tracer to go away, report the semaphores each time. */
 static int target_run(const usdt_probe *const *probes, int n, void (*workload)(void))
@@ -50,6 +63,7 @@ static int target_run(const usdt_probe *const *probes, int n, void (*workload)(v
 		return 1;
 	}
 	target_print_semaphores("semaphores attached", probes, n);
+	target_wait_go();
 	workload();
 	if (target_wait_semaphores(probes, n, 0) != 0) {
 		target_print_semaphores("timeout waiting for detach", probes, n);

@@ -25,7 +25,7 @@ def mixed():
                                 arg0, arg1, arg2, arg3, arg4, str(arg5)); }}
         {dyn}:counted {{ @dynamic = count(); @dynamic_sum = sum(arg0); }}
         {sta}:counted {{ @static = count(); @static_sum = sum(arg0); }}
-        {sta}:done {{ exit(); }}""")
+        {sta}:done {{ exit(); }}""", target=target)
     second = None
     try:
         for line in target.proc.stdout:
@@ -33,7 +33,7 @@ def mixed():
             if line.startswith("reloaded_enabled="):
                 second = tracing.bpftrace_start(f"""
                     usdt:{target.value("reloaded_path")}:{PROVIDER}:counted {{ @reloaded = count(); }}
-                    {sta}:done {{ exit(); }}""")
+                    {sta}:done {{ exit(); }}""", target=target)
         target.finish()
         check(second is not None, f"target never reloaded: {target.lines}")
         outputs = [tracing.bpftrace_finish(p) for p in (first, second)]
@@ -80,7 +80,7 @@ print(f"ok: bpftrace: {fired} dynamic and static fires each, values exact, unloa
 
 
 def values12(target):
-    return tracing.libbpf_trace(tracer, bpf_object, target.pid, target.value("path"),
+    return tracing.libbpf_trace(tracer, bpf_object, target, target.value("path"),
                                 (PROVIDER, "values12"), (PROVIDER, "done"),
                                 strings_mask=1 << 9)
 

@@ -12,7 +12,7 @@ tracing.require_tracer()
 
 
 def trace(target):
-    return tracing.libbpf_trace(tracer, bpf_object, target.pid, target_binary,
+    return tracing.libbpf_trace(tracer, bpf_object, target, target_binary,
                                 ("usdt_test", "values"), ("usdt_test", "done"),
                                 strings_mask=1 << 10)
 

@@ -21,7 +21,7 @@ SCRIPT = f"""
 
 def trace(target):
     listing = tracing.bpftrace_list(target.pid)
-    return listing, tracing.bpftrace_run(SCRIPT, target.pid)
+    return listing, tracing.bpftrace_run(SCRIPT, target.pid, target)
 
 
 target, (listing, output) = tracing.run_traced([binary], trace)

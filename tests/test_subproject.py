@@ -27,13 +27,16 @@ for argv in (["meson", "setup", build, project], ["meson", "compile", "-C", buil
     check(result.returncode == 0, f"{' '.join(argv)} failed:\n{result.stdout}\n{result.stderr}")
 
 binary = os.path.join(build, "consumer")
-proc = subprocess.Popen([binary], stdout=subprocess.PIPE, text=True)
+proc = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 try:
     path = proc.stdout.readline().strip().split("=", 1)[1]
-    out = tracing.bpftrace_run(f"""
+    bpftrace = tracing.bpftrace_start(f"""
         usdt:{binary}:consumer:tick {{ @static = count(); @static_sum = sum(arg0); }}
         usdt:{path}:consumer_dynamic:tick {{ @dynamic = count(); @dynamic_sum = sum(-arg0); }}
         usdt:{binary}:consumer:done {{ exit(); }}""")
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    out = tracing.bpftrace_finish(bpftrace)
     rest, _ = proc.communicate(timeout=tracing.TIMEOUT)
 finally:
     if proc.poll() is None:

@@ -59,7 +59,7 @@ class Target:
     """A running target program and what it printed."""
 
     def __init__(self, argv):
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.PIPE,
                                      text=True)
         self.lines = []
         while True:
@@ -97,6 +97,11 @@ class Target:
         check(all(attached), f"semaphores while attached: {attached}")
         check(not any(detached), f"semaphores after detach: {detached}")
 
+    def go(self):
+        """Tell the target that the tracer is attached (tests/target.h)."""
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+
     def finish(self):
         out, _ = self.proc.communicate(timeout=TIMEOUT)
         self.lines += out.splitlines()
@@ -118,10 +123,21 @@ def bpftrace_list(pid):
     return result.stdout.splitlines()
 
 
-def bpftrace_start(script, pid=None):
-    """Start bpftrace on a script; with pid, as bpftrace -p PID."""
+def bpftrace_start(script, pid=None, target=None):
+    """Start bpftrace on a script; with pid, as bpftrace -p PID. Returns once
+    every probe is attached, after telling target to go."""
     argv = ["bpftrace"] + (["-p", str(pid)] if pid else []) + ["-e", script]
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = dict(os.environ, __BPFTRACE_NOTIFY_PROBES_ATTACHED="1")
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    proc.early_stderr = []
+    for line in proc.stderr:
+        if line.startswith("__BPFTRACE_NOTIFY_PROBES_ATTACHED"):
+            break
+        proc.early_stderr.append(line)
+    if target:
+        target.go()
+    return proc
 
 
 def bpftrace_finish(proc):
@@ -131,14 +147,15 @@ def bpftrace_finish(proc):
     finally:
         if proc.poll() is None:
             proc.kill()
+    err = "".join(proc.early_stderr) + err
     check(proc.returncode == 0, f"bpftrace failed ({proc.returncode}):\n{out}\n{err}")
     check("Attaching" in out, f"bpftrace did not attach:\n{out}\n{err}")
     return out
 
 
-def bpftrace_run(script, pid=None):
+def bpftrace_run(script, pid=None, target=None):
     """Run a bpftrace script until it exits; its output."""
-    return bpftrace_finish(bpftrace_start(script, pid))
+    return bpftrace_finish(bpftrace_start(script, pid, target))
 
 
 def lines_starting(output, prefix):
@@ -153,26 +170,34 @@ def bpftrace_map(output, name):
     return int(match.group(1))
 
 
-def libbpf_trace(tracer, bpf_object, pid, path, probe, stop, strings_mask=0, quiet=False):
+def libbpf_trace(tracer, bpf_object, target, path, probe, stop, strings_mask=0, quiet=False):
     """Run the libbpf tracer on probe (provider, name) until stop fires.
 
     Returns (fires, count, dropped): the argument lists printed for each fire
     (strings as str, numbers as int), the count the BPF side kept and drops."""
-    argv = [tracer, bpf_object, str(pid), path, probe[0], probe[1], stop[0], stop[1],
+    argv = [tracer, bpf_object, str(target.pid), path, probe[0], probe[1], stop[0], stop[1],
             "--strings", str(strings_mask)]
     if quiet:
         argv.append("--quiet")
-    # The tracer gives up by itself after 120 s; wait a little longer.
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT + 30)
-    check(result.returncode == 0,
-          f"libbpf tracer failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()
+    if first == "attached\n":
+        target.go()
+    try:
+        # The tracer gives up by itself after 120 s; wait a little longer.
+        out, err = proc.communicate(timeout=TIMEOUT + 30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    check(proc.returncode == 0,
+          f"libbpf tracer failed ({proc.returncode}):\n{first}{out}\n{err}")
     fires, count, dropped = [], None, None
-    for line in result.stdout.splitlines():
+    for line in out.splitlines():
         if line.startswith("fire "):
             fires.append([_parse_arg(a) for a in _split_args(line[5:])][1:])
         elif line.startswith("count "):
             _, count, _, dropped = line.split()
-    check(count is not None, f"libbpf tracer printed no count:\n{result.stdout}")
+    check(count is not None, f"libbpf tracer printed no count:\n{out}")
     return fires, int(count), int(dropped)
 
 
