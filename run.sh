@@ -82,7 +82,7 @@ test)
 		--wrapper "valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect" ||
 		status=1
 	summary build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json \
-		build/meson-logs/valgrind.json || status=1
+		build/meson-logs/valgrind-*.json || status=1
 	exit $status
 	;;
 bench)
