@@ -83,6 +83,15 @@ __attribute__((noinline)) static void bench_loop_dynamic_gated(unsigned long lon
 		USDT_FIRE(bench_dynamic, ++bench_fired_dynamic);
 }
 
+/* The same with the handle in a local, as a hot loop would hold it: the
+ * compiler must reload a global handle after each call it cannot see into. */
+__attribute__((noinline)) static void bench_loop_dynamic_local(unsigned long long n)
+{
+	const usdt_probe *probe = bench_dynamic;
+	for (unsigned long long i = 0; i < n; i++)
+		USDT_FIRE(probe, ++bench_fired_dynamic);
+}
+
 __attribute__((noinline)) static void bench_loop_dynamic_ungated(unsigned long long n)
 {
 	for (unsigned long long i = 0; i < n; i++)
@@ -100,6 +109,7 @@ static const struct bench_case {
 	{ "static_ungated", bench_loop_static_ungated, NULL },
 	{ "static_gated", bench_loop_static_gated, &bench_fired_static },
 	{ "dynamic_gated", bench_loop_dynamic_gated, &bench_fired_dynamic },
+	{ "dynamic_local", bench_loop_dynamic_local, NULL },
 	{ "dynamic_ungated", bench_loop_dynamic_ungated, NULL },
 };
 #define BENCH_CASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
