@@ -33,7 +33,7 @@ PROVIDER_SAMPLES = 501  # fresh providers per probe count
 TIMEOUT = 300
 
 # The table: (section, key, measure, target, the older runtime-probe library's
-# figure from shared/reference/usdt-facts.md). A section's measurement fills
+# figure as measured on these machines). A section's measurement fills
 # in the values of its keys.
 ROWS = [
     ("untraced", "empty", "Untraced loop: empty (baseline), ns/iteration", "", ""),
