@@ -108,84 +108,151 @@ typedef struct usdt_probe {
 
 #define USDT__CAT_(a, b) a##b
 #define USDT__CAT(a, b) USDT__CAT_(a, b)
+/* The number of arguments, 1 to 15. */
 #define USDT__NARG(...) USDT__NARG_(__VA_ARGS__, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
 #define USDT__NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, n, ...) n
+/* FIRST(p, ...) is p. */
+#define USDT__FIRST(...) USDT__FIRST_(__VA_ARGS__, ~)
+#define USDT__FIRST_(p, ...) p
+
+/* FOR(m, c, sep, x1, ..., xn) is m(c, 1, x1) sep() m(c, 2, x2) ... m(c, n, xn). */
+#define USDT__FOR(m, c, sep, ...) USDT__CAT(USDT__FOR_, USDT__NARG(__VA_ARGS__))(m, c, sep, __VA_ARGS__)
+#define USDT__FOR_1(m, c, s, a) m(c, 1, a)
+#define USDT__FOR_2(m, c, s, a, b) USDT__FOR_1(m, c, s, a) s() m(c, 2, b)
+#define USDT__FOR_3(m, c, s, a, b, d) USDT__FOR_2(m, c, s, a, b) s() m(c, 3, d)
+#define USDT__FOR_4(m, c, s, a, b, d, e) USDT__FOR_3(m, c, s, a, b, d) s() m(c, 4, e)
+#define USDT__FOR_5(m, c, s, a, b, d, e, f) USDT__FOR_4(m, c, s, a, b, d, e) s() m(c, 5, f)
+#define USDT__FOR_6(m, c, s, a, b, d, e, f, g) USDT__FOR_5(m, c, s, a, b, d, e, f) s() m(c, 6, g)
+#define USDT__FOR_7(m, c, s, a, b, d, e, f, g, h) \
+	USDT__FOR_6(m, c, s, a, b, d, e, f, g) s() m(c, 7, h)
+#define USDT__FOR_8(m, c, s, a, b, d, e, f, g, h, i) \
+	USDT__FOR_7(m, c, s, a, b, d, e, f, g, h) s() m(c, 8, i)
+#define USDT__FOR_9(m, c, s, a, b, d, e, f, g, h, i, j) \
+	USDT__FOR_8(m, c, s, a, b, d, e, f, g, h, i) s() m(c, 9, j)
+#define USDT__FOR_10(m, c, s, a, b, d, e, f, g, h, i, j, k) \
+	USDT__FOR_9(m, c, s, a, b, d, e, f, g, h, i, j) s() m(c, 10, k)
+#define USDT__FOR_11(m, c, s, a, b, d, e, f, g, h, i, j, k, l) \
+	USDT__FOR_10(m, c, s, a, b, d, e, f, g, h, i, j, k) s() m(c, 11, l)
+#define USDT__FOR_12(m, c, s, a, b, d, e, f, g, h, i, j, k, l, n) \
+	USDT__FOR_11(m, c, s, a, b, d, e, f, g, h, i, j, k, l) s() m(c, 12, n)
+#define USDT__COMMA() ,
+#define USDT__SEMICOLON() ;
+#define USDT__NOTHING()
 
 typedef unsigned long long usdt__u64;
 
-/* One argument at a call site: any integer, enum or pointer, as 64 bits. */
+/* Conversions between probe arguments and the 64-bit values fire functions
+ * take: TO_U64(x) at a call site, FROM_U64(T, v) back to the declared type,
+ * pointers through uintptr_t, everything else directly (also on 32-bit
+ * targets, where uintptr_t would drop half of a 64-bit integer). */
 #ifdef __cplusplus
 #include <type_traits>
+template <typename T> struct usdt__is_pointer {
+	static const bool value =
+		std::is_pointer<T>::value || std::is_same<T, decltype(nullptr)>::value;
+};
 template <typename T>
-inline usdt__u64 usdt__arg(T value)
+inline typename std::enable_if<usdt__is_pointer<T>::value, usdt__u64>::type usdt__to_u64(T value)
 {
-	static_assert(std::is_integral<T>::value || std::is_enum<T>::value ||
-			      std::is_pointer<T>::value || std::is_null_pointer<T>::value,
+	return reinterpret_cast<uintptr_t>(value);
+}
+template <typename T>
+inline typename std::enable_if<!usdt__is_pointer<T>::value, usdt__u64>::type usdt__to_u64(T value)
+{
+	static_assert(std::is_integral<T>::value || std::is_enum<T>::value,
 		      "usdt: a probe argument must be an integer, enum, bool or pointer "
 		      "(floating-point: pass a scaled integer; struct: pass a pointer)");
 	static_assert(sizeof(T) <= 8, "usdt: a probe argument must be at most 8 bytes");
-	return (usdt__u64)(uintptr_t)value;
+	return static_cast<usdt__u64>(value);
 }
-#define USDT__ARG(x) usdt__arg(x)
+template <typename T>
+inline typename std::enable_if<std::is_pointer<T>::value, T>::type usdt__from_u64(usdt__u64 value)
+{
+	return reinterpret_cast<T>(static_cast<uintptr_t>(value));
+}
+template <typename T>
+inline typename std::enable_if<!std::is_pointer<T>::value, T>::type usdt__from_u64(usdt__u64 value)
+{
+	return static_cast<T>(value);
+}
+/* The type an argument of type T is recorded as: enums as their underlying
+ * type, so that sys/sdt.h records their signedness. */
+template <typename T, bool = std::is_enum<T>::value> struct usdt__recorded {
+	typedef T type;
+};
+template <typename T> struct usdt__recorded<T, true> {
+	typedef typename std::underlying_type<T>::type type;
+};
+template <bool declared_count> struct usdt__arity {
+	static_assert(declared_count, "usdt: a static probe fired with a number of arguments "
+				      "other than its declaration's");
+};
+#define USDT__TO_U64(x) usdt__to_u64(x)
+#define USDT__FROM_U64(T, v) usdt__from_u64<usdt__recorded<T>::type>(v)
+#define USDT__FUNCTION_CAST(type, f) reinterpret_cast<type>(f)
+#define USDT__CHECK_ARITY(probe, n) \
+	((void)sizeof(usdt__arity<sizeof(probe) == sizeof(void *) || \
+				  sizeof(probe) == (n) * sizeof(usdt_probe)>))
+#define USDT__TYPE_CHECK(probe, i, T)                                                      \
+	static_assert((std::is_integral<T>::value || std::is_enum<T>::value ||             \
+		       std::is_pointer<T>::value) && sizeof(T) <= 8,                        \
+		      "usdt: argument " #i " of probe " #probe " must be an integer, enum, " \
+		      "bool or pointer of at most 8 bytes (floating-point: use a scaled integer)")
 #else
-/* classify 8 and 9 are real and complex floating point: the bit-field's name
- * is the error message. */
-#define USDT__ARG(x)                                                                       \
-	((void)sizeof(struct {                                                             \
-		int usdt_probe_argument_must_not_be_floating_point                         \
-			: (__builtin_classify_type(x) == 8 || __builtin_classify_type(x) == 9) ? -1 : 1; \
-	}),                                                                                \
-	 (usdt__u64)(uintptr_t)(x))
+/* __builtin_classify_type: 5 pointer, 14 array, 8 and 9 real and complex
+ * floating point, 12 and 13 struct and union. The bit-fields' names are the
+ * error messages. */
+#define USDT__IS_POINTER(x) (__builtin_classify_type(x) == 5 || __builtin_classify_type(x) == 14)
+#define USDT__TO_U64(x)                                                                      \
+	((void)sizeof(struct {                                                               \
+		int usdt_probe_argument_must_be_an_integer_or_pointer_of_at_most_8_bytes     \
+			: (__builtin_classify_type(x) == 8 || __builtin_classify_type(x) == 9 || \
+			   (!USDT__IS_POINTER(x) && sizeof(x) > 8)) ? -1 : 1;                \
+	}),                                                                                  \
+	 (usdt__u64)__builtin_choose_expr(USDT__IS_POINTER(x), (uintptr_t)(x), (x)))
+#define USDT__CLASS(T) __builtin_classify_type(*(__typeof__(T) *)0)
+#define USDT__FROM_U64(T, v) ((T)__builtin_choose_expr(USDT__CLASS(T) == 5, (uintptr_t)(v), (v)))
+#define USDT__FUNCTION_CAST(type, f) ((type)(f))
+#define USDT__CHECK_ARITY(probe, n)                                                  \
+	((void)sizeof(struct {                                                       \
+		int usdt_static_probe_fired_with_another_number_of_arguments         \
+			: (sizeof(probe) == sizeof(void *) ||                        \
+			   sizeof(probe) == (n) * sizeof(usdt_probe)) ? 1 : -1;      \
+	}))
+#define USDT__SCALAR(T) (USDT__CLASS(T) != 8 && USDT__CLASS(T) != 9 && USDT__CLASS(T) != 12 && \
+			 USDT__CLASS(T) != 13 && sizeof(T) <= 8)
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define USDT__TYPE_CHECK(probe, i, T)                                                   \
+	_Static_assert(USDT__SCALAR(T), "usdt: argument " #i " of probe " #probe         \
+					" must be an integer, enum, bool or pointer of at most " \
+					"8 bytes (floating-point: use a scaled integer)")
+#else
+#define USDT__TYPE_CHECK(probe, i, T)                                                    \
+	typedef char usdt__argument_##i##_of_##probe##_must_be_integer_or_pointer_of_8_bytes \
+		[(USDT__SCALAR(T)) ? 1 : -1]
+#endif
 #endif
 
-#define USDT__P usdt__u64
-#define USDT__CALL(q, ptype, args) ((void(*) ptype)(q)->fire) args
-#define USDT__CALL_1(q, p) USDT__CALL(q, (void), ())
-#define USDT__CALL_2(q, p, a) USDT__CALL(q, (USDT__P), (USDT__ARG(a)))
-#define USDT__CALL_3(q, p, a, b) USDT__CALL(q, (USDT__P, USDT__P), (USDT__ARG(a), USDT__ARG(b)))
-#define USDT__CALL_4(q, p, a, b, c) \
-	USDT__CALL(q, (USDT__P, USDT__P, USDT__P), (USDT__ARG(a), USDT__ARG(b), USDT__ARG(c)))
-#define USDT__CALL_5(q, p, a, b, c, d)                                      \
-	USDT__CALL(q, (USDT__P, USDT__P, USDT__P, USDT__P),             \
-		   (USDT__ARG(a), USDT__ARG(b), USDT__ARG(c), USDT__ARG(d)))
-#define USDT__CALL_6(q, p, a, b, c, d, e)                                              \
-	USDT__CALL(q, (USDT__P, USDT__P, USDT__P, USDT__P, USDT__P),               \
-		   (USDT__ARG(a), USDT__ARG(b), USDT__ARG(c), USDT__ARG(d), USDT__ARG(e)))
-#define USDT__CALL_7(q, p, a, b, c, d, e, f)                                        \
-	USDT__CALL(q, (USDT__P, USDT__P, USDT__P, USDT__P, USDT__P, USDT__P),   \
-		   (USDT__ARG(a), USDT__ARG(b), USDT__ARG(c), USDT__ARG(d), USDT__ARG(e), \
-		    USDT__ARG(f)))
-#define USDT__CALL_8(q, p, a, b, c, d, e, f, g)                                          \
-	USDT__CALL(q, (USDT__P, USDT__P, USDT__P, USDT__P, USDT__P, USDT__P, USDT__P),\
-		   (USDT__ARG(a), USDT__ARG(b), USDT__ARG(c), USDT__ARG(d), USDT__ARG(e),  \
-		    USDT__ARG(f), USDT__ARG(g)))
-#define USDT__CALL_9(q, p, a, b, c, d, e, f, g, h)                                         \
-	USDT__CALL(q, (USDT__P, USDT__P, USDT__P, USDT__P, USDT__P, USDT__P, USDT__P,  \
-		       USDT__P),                                                        \
-		   (USDT__ARG(a), USDT__ARG(b), USDT__ARG(c), USDT__ARG(d), USDT__ARG(e),    \
-		    USDT__ARG(f), USDT__ARG(g), USDT__ARG(h)))
-#define USDT__CALL_10(q, p, a, b, c, d, e, f, g, h, i)                                     \
-	USDT__CALL(q, (USDT__P, USDT__P, USDT__P, USDT__P, USDT__P, USDT__P, USDT__P,  \
-		       USDT__P, USDT__P),                                               \
-		   (USDT__ARG(a), USDT__ARG(b), USDT__ARG(c), USDT__ARG(d), USDT__ARG(e),    \
-		    USDT__ARG(f), USDT__ARG(g), USDT__ARG(h), USDT__ARG(i)))
-#define USDT__CALL_11(q, p, a, b, c, d, e, f, g, h, i, j)                                  \
-	USDT__CALL(q, (USDT__P, USDT__P, USDT__P, USDT__P, USDT__P, USDT__P, USDT__P,  \
-		       USDT__P, USDT__P, USDT__P),                                      \
-		   (USDT__ARG(a), USDT__ARG(b), USDT__ARG(c), USDT__ARG(d), USDT__ARG(e),    \
-		    USDT__ARG(f), USDT__ARG(g), USDT__ARG(h), USDT__ARG(i), USDT__ARG(j)))
-#define USDT__CALL_12(q, p, a, b, c, d, e, f, g, h, i, j, k)                               \
-	USDT__CALL(q, (USDT__P, USDT__P, USDT__P, USDT__P, USDT__P, USDT__P, USDT__P,  \
-		       USDT__P, USDT__P, USDT__P, USDT__P),                             \
-		   (USDT__ARG(a), USDT__ARG(b), USDT__ARG(c), USDT__ARG(d), USDT__ARG(e),    \
-		    USDT__ARG(f), USDT__ARG(g), USDT__ARG(h), USDT__ARG(i), USDT__ARG(j),    \
-		    USDT__ARG(k)))
-#define USDT__CALL_13(q, p, a, b, c, d, e, f, g, h, i, j, k, l)                            \
-	USDT__CALL(q, (USDT__P, USDT__P, USDT__P, USDT__P, USDT__P, USDT__P, USDT__P,  \
-		       USDT__P, USDT__P, USDT__P, USDT__P, USDT__P),                    \
-		   (USDT__ARG(a), USDT__ARG(b), USDT__ARG(c), USDT__ARG(d), USDT__ARG(e),    \
-		    USDT__ARG(f), USDT__ARG(g), USDT__ARG(h), USDT__ARG(i), USDT__ARG(j),    \
-		    USDT__ARG(k), USDT__ARG(l)))
+/* Call a probe's fire function with n (0 to 12) arguments as 64-bit values. */
+#define USDT__U64_TYPE(c, i, x) usdt__u64
+#define USDT__U64_VALUE(c, i, x) USDT__TO_U64(x)
+#define USDT__CALL(probe, ...) USDT__CAT(USDT__CALL_, USDT__NARG(__VA_ARGS__))(probe, __VA_ARGS__)
+#define USDT__CALL_1(probe, p) USDT__FUNCTION_CAST(void (*)(void), (probe)->fire)()
+#define USDT__CALL_2(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
+#define USDT__CALL_3(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
+#define USDT__CALL_4(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
+#define USDT__CALL_5(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
+#define USDT__CALL_6(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
+#define USDT__CALL_7(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
+#define USDT__CALL_8(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
+#define USDT__CALL_9(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
+#define USDT__CALL_10(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
+#define USDT__CALL_11(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
+#define USDT__CALL_12(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
+#define USDT__CALL_13(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
+#define USDT__CALL_N(probe, ...)                                                              \
+	USDT__FUNCTION_CAST(void (*)(USDT__FOR(USDT__U64_TYPE, ~, USDT__COMMA, __VA_ARGS__)), \
+			    (probe)->fire)(USDT__FOR(USDT__U64_VALUE, ~, USDT__COMMA, __VA_ARGS__))
 
 /* ---- The call-site verbs ------------------------------------------------ */
 
@@ -195,15 +262,15 @@ inline usdt__u64 usdt__arg(T value)
  * On x86-64 the load is the compare itself, which gcc does not make of a
  * volatile load: a static probe's check is then `cmpw $0, sem(%rip); jne`. */
 #if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
-__attribute__((always_inline, unused)) static inline int
+__attribute__((always_inline)) static inline int
 usdt__enabled(const volatile unsigned short *semaphore)
 {
 	int on;
-	__asm__ __volatile__("cmpw $0, %1" : "=@ccnz"(on) : "m"(*semaphore));
+	__asm__ __volatile__("{cmpw $0, %1|cmp WORD PTR %1, 0}" : "=@ccnz"(on) : "m"(*semaphore));
 	return on;
 }
 #else
-__attribute__((always_inline, unused)) static inline int
+__attribute__((always_inline)) static inline int
 usdt__enabled(const volatile unsigned short *semaphore)
 {
 	return *semaphore != 0;
@@ -212,21 +279,21 @@ usdt__enabled(const volatile unsigned short *semaphore)
 #define USDT_ENABLED(probe) usdt__enabled((probe)->semaphore)
 
 /* Fire the probe if a tracer is attached; arguments are evaluated only then. */
-#define USDT_FIRE(...)                                                    \
-	do {                                                              \
+#define USDT_FIRE(...)                                                          \
+	do {                                                                    \
 		const usdt_probe *const usdt__probe = USDT__FIRST(__VA_ARGS__); \
-		if (__builtin_expect(USDT_ENABLED(usdt__probe), 0))       \
-			USDT__CAT(USDT__CALL_, USDT__NARG(__VA_ARGS__))   \
-			(usdt__probe, __VA_ARGS__);                       \
+		USDT__CHECK_ARITY(USDT__FIRST(__VA_ARGS__), USDT__NARG(__VA_ARGS__)); \
+		if (__builtin_expect(USDT_ENABLED(usdt__probe), 0))             \
+			USDT__CALL(usdt__probe, __VA_ARGS__);                   \
 	} while (0)
 
 /* Fire without the enabled check: a static probe is then only its nop; the
  * arguments are always evaluated. */
-#define USDT_FIRE_UNGATED(...)                                            \
-	do {                                                              \
+#define USDT_FIRE_UNGATED(...)                                                  \
+	do {                                                                    \
 		const usdt_probe *const usdt__probe = USDT__FIRST(__VA_ARGS__); \
-		USDT__CAT(USDT__CALL_, USDT__NARG(__VA_ARGS__))           \
-		(usdt__probe, __VA_ARGS__);                               \
+		USDT__CHECK_ARITY(USDT__FIRST(__VA_ARGS__), USDT__NARG(__VA_ARGS__)); \
+		USDT__CALL(usdt__probe, __VA_ARGS__);                           \
 	} while (0)
 
 #else /* USDT_DISABLE */
@@ -237,19 +304,30 @@ usdt__enabled(const volatile unsigned short *semaphore)
 
 #endif /* USDT_DISABLE */
 
-/* FIRST(p, ...) is p. */
-#define USDT__FIRST(...) USDT__FIRST_(__VA_ARGS__, ~)
-#define USDT__FIRST_(p, ...) p
+/* Disabled probes evaluate nothing, but still name their probe and arguments
+ * (in dead code), so variables used only by probes raise no warnings. */
+#define USDT__IGNORE(...) \
+	do { if (0) (void)usdt__ignore(__VA_ARGS__); } while (0)
+#ifdef __cplusplus
+template <typename... T> inline int usdt__ignore(const T &...) { return 0; }
+#else
+static inline int usdt__ignore(const void *probe, ...)
+{
+	(void)probe;
+	return 0;
+}
+#endif
 
 /* ---- Timing a block of code, only while traced -------------------------- */
 
 #ifdef CLOCK_MONOTONIC
 /* CLOCK_MONOTONIC in nanoseconds. */
-__attribute__((unused)) static inline unsigned long long usdt_now_ns(void)
+static inline unsigned long long usdt_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+	unsigned long long seconds = ts.tv_sec, nanoseconds = ts.tv_nsec;
+	return seconds * 1000000000ULL + nanoseconds;
 }
 
 /* A start time if the probe is enabled, else 0: no clock read untraced. */
@@ -262,9 +340,8 @@ __attribute__((unused)) static inline unsigned long long usdt_now_ns(void)
 	USDT__CAT(USDT__ELAPSED_, USDT__MORE_THAN_TWO(__VA_ARGS__))(__VA_ARGS__)
 #define USDT__MORE_THAN_TWO(...) \
 	USDT__NARG_(__VA_ARGS__, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, ~)
-#define USDT__ELAPSED_0(probe, start) USDT__ELAPSED(probe, start, USDT__NOTHING)
+#define USDT__ELAPSED_0(probe, start) USDT__ELAPSED(probe, start, )
 #define USDT__ELAPSED_1(probe, start, ...) USDT__ELAPSED(probe, start, USDT__AND(__VA_ARGS__))
-#define USDT__NOTHING
 #define USDT__AND(...) , __VA_ARGS__
 #define USDT__ELAPSED(probe, start, more)                                         \
 	do {                                                                      \
@@ -272,20 +349,6 @@ __attribute__((unused)) static inline unsigned long long usdt_now_ns(void)
 		if (__builtin_expect(usdt__start != 0 && USDT_ENABLED(probe), 0)) \
 			USDT_FIRE_UNGATED(probe, usdt_now_ns() - usdt__start more); \
 	} while (0)
-#endif
-
-/* Disabled probes evaluate nothing, but still name their probe and arguments
- * (in dead code), so variables used only by probes raise no warnings. */
-#define USDT__IGNORE(...) \
-	do { if (0) (void)usdt__ignore(__VA_ARGS__); } while (0)
-#ifdef __cplusplus
-template <typename... T> inline int usdt__ignore(const T &...) { return 0; }
-#else
-__attribute__((unused)) static inline int usdt__ignore(const void *probe, ...)
-{
-	(void)probe;
-	return 0;
-}
 #endif
 
 /* ---- Static probe declaration ------------------------------------------- */
@@ -296,54 +359,11 @@ __attribute__((unused)) static inline int usdt__ignore(const void *probe, ...)
  * provider:name with up to 12 arguments of the given types. Provider and
  * name are identifiers. */
 #define USDT_STATIC_PROBE(...) \
-	USDT__CAT(USDT__STATIC_, USDT__NARG(__VA_ARGS__))(__VA_ARGS__)
-
-#ifdef __cplusplus
-/* The integer type a probe argument of type T is recorded as: enums as their
- * underlying type, so sys/sdt.h records their signedness correctly. */
-template <typename T, bool = std::is_enum<T>::value> struct usdt__recorded {
-	typedef T type;
-};
-template <typename T> struct usdt__recorded<T, true> {
-	typedef typename std::underlying_type<T>::type type;
-};
-#define USDT__AS(T, v) USDT__AS_(usdt__recorded<T>::type, v)
-#define USDT__TYPE_CHECK(probe, n, T)                                                         \
-	static_assert((std::is_integral<T>::value || std::is_enum<T>::value ||                \
-		       std::is_pointer<T>::value) && sizeof(T) <= 8,                           \
-		      "usdt: argument " #n " of probe " #probe " must be an integer, enum, bool " \
-		      "or pointer of at most 8 bytes (floating-point: use a scaled integer)")
-#else
-#define USDT__AS(T, v) USDT__AS_(T, v)
-/* classify 8, 9: real and complex floating point; 12, 13: structs and unions. */
-#define USDT__CLASS(T) __builtin_classify_type(*(__typeof__(T) *)0)
-#define USDT__SCALAR(T) (USDT__CLASS(T) != 8 && USDT__CLASS(T) != 9 && USDT__CLASS(T) != 12 && \
-			 USDT__CLASS(T) != 13 && sizeof(T) <= 8)
-#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
-#define USDT__TYPE_CHECK(probe, n, T)                                                         \
-	_Static_assert(USDT__SCALAR(T),                                                        \
-		       "usdt: argument " #n " of probe " #probe " must be an integer, enum, bool " \
-		       "or pointer of at most 8 bytes (floating-point: use a scaled integer)")
-#else
-#define USDT__TYPE_CHECK(probe, n, T)                                                    \
-	typedef char usdt__argument_##n##_of_##probe##_must_be_integer_or_pointer_of_8_bytes \
-		[(USDT__SCALAR(T)) ? 1 : -1]
-#endif
-#endif
+	USDT__CAT(USDT__STATIC_, USDT__MORE_THAN_THREE(__VA_ARGS__))(__VA_ARGS__)
+#define USDT__MORE_THAN_THREE(...) \
+	USDT__NARG_(__VA_ARGS__, N, N, N, N, N, N, N, N, N, N, N, N, 0, ~, ~, ~)
 
 #ifndef USDT_DISABLE
-
-/* An argument as sys/sdt.h sees it: of type T, in a register whose upper
- * bits hold its sign or zero extension. Tracers disagree on widening what
- * the note's size leaves out (bpftrace 0.17 reads the whole register and
- * reads 4@$-1 as -1, not UINT32_MAX), so leave nothing to widen. The empty
- * asm also keeps the value out of an immediate. Runs only while traced. */
-__attribute__((always_inline, unused)) static inline usdt__u64 usdt__opaque(usdt__u64 value)
-{
-	__asm__("" : "+r"(value));
-	return value;
-}
-#define USDT__AS_(T, v) ((T)usdt__opaque((usdt__u64)(T)(uintptr_t)(v)))
 
 /* sys/sdt.h invokes one of its own variadic macros without variadic
  * arguments, which clang -Wpedantic reports at the user's call site. */
@@ -360,152 +380,58 @@ __attribute__((always_inline, unused)) static inline usdt__u64 usdt__opaque(usdt
 
 /* The semaphore, weak and hidden so every translation unit of one binary or
  * shared library that declares the probe shares one. */
-#define USDT__SEMAPHORE(provider, name)                                                \
+#define USDT__SEMAPHORE_NAME(provider, name) provider##_##name##_semaphore
+#define USDT__SEMAPHORE(provider, name)                                                  \
+	extern volatile unsigned short USDT__SEMAPHORE_NAME(provider, name) __asm__(       \
+		#provider "_" #name "_semaphore") __attribute__((visibility("hidden")));      \
 	__attribute__((weak, visibility("hidden"), section(".probes"))) volatile unsigned short \
-	provider##_##name##_semaphore __asm__(#provider "_" #name "_semaphore") = 0
+	USDT__SEMAPHORE_NAME(provider, name) __asm__(#provider "_" #name "_semaphore") = 0
+
+/* Per argument i of type T, in the fire function: its parameter; bringing it
+ * back to T and out to 64 bits again, so that the register holds its sign or
+ * zero extension (tracers disagree on widening what the note's size leaves
+ * out: bpftrace 0.17 reads the whole register); hiding it in a register from
+ * the optimizer, so that sys/sdt.h records a register, not an immediate such
+ * as 4@$-1 for UINT32_MAX that tracers widen differently; and what sys/sdt.h
+ * records. All of this runs only while traced. */
+#define USDT__PARAM(c, i, T) usdt__u64 usdt__a##i
+#define USDT__PREPARE(c, i, T)                                           \
+	usdt__a##i = USDT__TO_U64(USDT__FROM_U64(T, usdt__a##i)); \
+	__asm__("" : "+r"(usdt__a##i));
+#define USDT__RECORD(c, i, T) USDT__FROM_U64(T, usdt__a##i)
 
 /* The fire function holds the sys/sdt.h probe; it is always inlined where the
- * compiler can see the call, leaving the nop and the note at the call site. */
-#define USDT__STATIC_DEFINE(probe, provider, name, params, stap, stap_args)      \
-	USDT__SEMAPHORE(provider, name);                                          \
-	__attribute__((always_inline, unused)) static inline void usdt__fire_##probe params \
-	{                                                                         \
-		USDT__SDT_BEGIN stap stap_args; USDT__SDT_END                               \
-	}                                                                         \
-	__attribute__((unused)) static const usdt_probe probe[1] = {              \
-		{ &provider##_##name##_semaphore, (void (*)(void))usdt__fire_##probe } \
+ * compiler can see the call, leaving the nop and the note at the call site.
+ * `probe` is an array of one instance per argument and one more, so that a
+ * call site can check its number of arguments with sizeof. */
+#define USDT__STATIC_DEFINE(probe, provider, name, n, params, prepare, stap, stap_args) \
+	USDT__SEMAPHORE(provider, name);                                                \
+	__attribute__((always_inline)) static inline void usdt__fire_##probe params      \
+	{                                                                               \
+		prepare USDT__SDT_BEGIN stap stap_args; USDT__SDT_END                   \
+	}                                                                               \
+	__attribute__((unused)) static const usdt_probe probe[(n) + 1] = {              \
+		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
+		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_##probe) }             \
 	}
+
+#define USDT__STATIC_0(probe, provider, name) \
+	USDT__STATIC_DEFINE(probe, provider, name, 0, (void), , STAP_PROBE, (provider, name))
+#define USDT__STATIC_N(probe, provider, name, ...)                                          \
+	USDT__FOR(USDT__TYPE_CHECK, probe, USDT__SEMICOLON, __VA_ARGS__);                   \
+	USDT__STATIC_DEFINE(probe, provider, name, USDT__NARG(__VA_ARGS__),                 \
+			    (USDT__FOR(USDT__PARAM, ~, USDT__COMMA, __VA_ARGS__)),          \
+			    USDT__FOR(USDT__PREPARE, ~, USDT__NOTHING, __VA_ARGS__),        \
+			    USDT__CAT(STAP_PROBE, USDT__NARG(__VA_ARGS__)),                 \
+			    (provider, name, USDT__FOR(USDT__RECORD, ~, USDT__COMMA, __VA_ARGS__)))
 
 #else /* USDT_DISABLE */
 
-#define USDT__STATIC_DEFINE(probe, provider, name, params, stap, stap_args) \
+#define USDT__STATIC_0(probe, provider, name) \
 	__attribute__((unused)) static const usdt_probe probe[1] = { { 0, 0 } }
+#define USDT__STATIC_N(probe, provider, name, ...) USDT__STATIC_0(probe, provider, name)
 
 #endif /* USDT_DISABLE */
-
-#define USDT__STATIC_3(probe, prov, name) \
-	USDT__STATIC_DEFINE(probe, prov, name, (void), STAP_PROBE, (prov, name))
-#define USDT__STATIC_4(probe, prov, name, T1)                                            \
-	USDT__TYPE_CHECK(probe, 1, T1);                                                  \
-	USDT__STATIC_DEFINE(probe, prov, name, (usdt__u64 a1),                           \
-			    STAP_PROBE1, (prov, name, USDT__AS(T1, a1)))
-#define USDT__STATIC_5(probe, prov, name, T1, T2)                                        \
-	USDT__TYPE_CHECK(probe, 1, T1); USDT__TYPE_CHECK(probe, 2, T2);                  \
-	USDT__STATIC_DEFINE(probe, prov, name, (usdt__u64 a1, usdt__u64 a2),             \
-			    STAP_PROBE2, (prov, name, USDT__AS(T1, a1), USDT__AS(T2, a2)))
-#define USDT__STATIC_6(probe, prov, name, T1, T2, T3)                                    \
-	USDT__TYPE_CHECK(probe, 1, T1); USDT__TYPE_CHECK(probe, 2, T2);                  \
-	USDT__TYPE_CHECK(probe, 3, T3);                                                  \
-	USDT__STATIC_DEFINE(probe, prov, name, (usdt__u64 a1, usdt__u64 a2, usdt__u64 a3), \
-			    STAP_PROBE3, (prov, name, USDT__AS(T1, a1), USDT__AS(T2, a2),  \
-					USDT__AS(T3, a3)))
-#define USDT__STATIC_7(probe, prov, name, T1, T2, T3, T4)                                \
-	USDT__TYPE_CHECK(probe, 1, T1); USDT__TYPE_CHECK(probe, 2, T2);                  \
-	USDT__TYPE_CHECK(probe, 3, T3); USDT__TYPE_CHECK(probe, 4, T4);                  \
-	USDT__STATIC_DEFINE(probe, prov, name,                                           \
-			    (usdt__u64 a1, usdt__u64 a2, usdt__u64 a3, usdt__u64 a4),    \
-			    STAP_PROBE4, (prov, name, USDT__AS(T1, a1), USDT__AS(T2, a2),  \
-					USDT__AS(T3, a3), USDT__AS(T4, a4)))
-#define USDT__STATIC_8(probe, prov, name, T1, T2, T3, T4, T5)                            \
-	USDT__TYPE_CHECK(probe, 1, T1); USDT__TYPE_CHECK(probe, 2, T2);                  \
-	USDT__TYPE_CHECK(probe, 3, T3); USDT__TYPE_CHECK(probe, 4, T4);                  \
-	USDT__TYPE_CHECK(probe, 5, T5);                                                  \
-	USDT__STATIC_DEFINE(probe, prov, name,                                           \
-			    (usdt__u64 a1, usdt__u64 a2, usdt__u64 a3, usdt__u64 a4,     \
-			     usdt__u64 a5),                                              \
-			    STAP_PROBE5, (prov, name, USDT__AS(T1, a1), USDT__AS(T2, a2),  \
-					USDT__AS(T3, a3), USDT__AS(T4, a4), USDT__AS(T5, a5)))
-#define USDT__STATIC_9(probe, prov, name, T1, T2, T3, T4, T5, T6)                        \
-	USDT__TYPE_CHECK(probe, 1, T1); USDT__TYPE_CHECK(probe, 2, T2);                  \
-	USDT__TYPE_CHECK(probe, 3, T3); USDT__TYPE_CHECK(probe, 4, T4);                  \
-	USDT__TYPE_CHECK(probe, 5, T5); USDT__TYPE_CHECK(probe, 6, T6);                  \
-	USDT__STATIC_DEFINE(probe, prov, name,                                           \
-			    (usdt__u64 a1, usdt__u64 a2, usdt__u64 a3, usdt__u64 a4,     \
-			     usdt__u64 a5, usdt__u64 a6),                                \
-			    STAP_PROBE6, (prov, name, USDT__AS(T1, a1), USDT__AS(T2, a2),  \
-					USDT__AS(T3, a3), USDT__AS(T4, a4), USDT__AS(T5, a5), \
-					USDT__AS(T6, a6)))
-#define USDT__STATIC_10(probe, prov, name, T1, T2, T3, T4, T5, T6, T7)                   \
-	USDT__TYPE_CHECK(probe, 1, T1); USDT__TYPE_CHECK(probe, 2, T2);                  \
-	USDT__TYPE_CHECK(probe, 3, T3); USDT__TYPE_CHECK(probe, 4, T4);                  \
-	USDT__TYPE_CHECK(probe, 5, T5); USDT__TYPE_CHECK(probe, 6, T6);                  \
-	USDT__TYPE_CHECK(probe, 7, T7);                                                  \
-	USDT__STATIC_DEFINE(probe, prov, name,                                           \
-			    (usdt__u64 a1, usdt__u64 a2, usdt__u64 a3, usdt__u64 a4,     \
-			     usdt__u64 a5, usdt__u64 a6, usdt__u64 a7),                  \
-			    STAP_PROBE7, (prov, name, USDT__AS(T1, a1), USDT__AS(T2, a2),  \
-					USDT__AS(T3, a3), USDT__AS(T4, a4), USDT__AS(T5, a5), \
-					USDT__AS(T6, a6), USDT__AS(T7, a7)))
-#define USDT__STATIC_11(probe, prov, name, T1, T2, T3, T4, T5, T6, T7, T8)               \
-	USDT__TYPE_CHECK(probe, 1, T1); USDT__TYPE_CHECK(probe, 2, T2);                  \
-	USDT__TYPE_CHECK(probe, 3, T3); USDT__TYPE_CHECK(probe, 4, T4);                  \
-	USDT__TYPE_CHECK(probe, 5, T5); USDT__TYPE_CHECK(probe, 6, T6);                  \
-	USDT__TYPE_CHECK(probe, 7, T7); USDT__TYPE_CHECK(probe, 8, T8);                  \
-	USDT__STATIC_DEFINE(probe, prov, name,                                           \
-			    (usdt__u64 a1, usdt__u64 a2, usdt__u64 a3, usdt__u64 a4,     \
-			     usdt__u64 a5, usdt__u64 a6, usdt__u64 a7, usdt__u64 a8),    \
-			    STAP_PROBE8, (prov, name, USDT__AS(T1, a1), USDT__AS(T2, a2),  \
-					USDT__AS(T3, a3), USDT__AS(T4, a4), USDT__AS(T5, a5), \
-					USDT__AS(T6, a6), USDT__AS(T7, a7), USDT__AS(T8, a8)))
-#define USDT__STATIC_12(probe, prov, name, T1, T2, T3, T4, T5, T6, T7, T8, T9)           \
-	USDT__TYPE_CHECK(probe, 1, T1); USDT__TYPE_CHECK(probe, 2, T2);                  \
-	USDT__TYPE_CHECK(probe, 3, T3); USDT__TYPE_CHECK(probe, 4, T4);                  \
-	USDT__TYPE_CHECK(probe, 5, T5); USDT__TYPE_CHECK(probe, 6, T6);                  \
-	USDT__TYPE_CHECK(probe, 7, T7); USDT__TYPE_CHECK(probe, 8, T8);                  \
-	USDT__TYPE_CHECK(probe, 9, T9);                                                  \
-	USDT__STATIC_DEFINE(probe, prov, name,                                           \
-			    (usdt__u64 a1, usdt__u64 a2, usdt__u64 a3, usdt__u64 a4,     \
-			     usdt__u64 a5, usdt__u64 a6, usdt__u64 a7, usdt__u64 a8,     \
-			     usdt__u64 a9),                                              \
-			    STAP_PROBE9, (prov, name, USDT__AS(T1, a1), USDT__AS(T2, a2),  \
-					USDT__AS(T3, a3), USDT__AS(T4, a4), USDT__AS(T5, a5), \
-					USDT__AS(T6, a6), USDT__AS(T7, a7), USDT__AS(T8, a8), \
-					USDT__AS(T9, a9)))
-#define USDT__STATIC_13(probe, prov, name, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10)      \
-	USDT__TYPE_CHECK(probe, 1, T1); USDT__TYPE_CHECK(probe, 2, T2);                  \
-	USDT__TYPE_CHECK(probe, 3, T3); USDT__TYPE_CHECK(probe, 4, T4);                  \
-	USDT__TYPE_CHECK(probe, 5, T5); USDT__TYPE_CHECK(probe, 6, T6);                  \
-	USDT__TYPE_CHECK(probe, 7, T7); USDT__TYPE_CHECK(probe, 8, T8);                  \
-	USDT__TYPE_CHECK(probe, 9, T9); USDT__TYPE_CHECK(probe, 10, T10);                \
-	USDT__STATIC_DEFINE(probe, prov, name,                                           \
-			    (usdt__u64 a1, usdt__u64 a2, usdt__u64 a3, usdt__u64 a4,     \
-			     usdt__u64 a5, usdt__u64 a6, usdt__u64 a7, usdt__u64 a8,     \
-			     usdt__u64 a9, usdt__u64 a10),                               \
-			    STAP_PROBE10, (prov, name, USDT__AS(T1, a1), USDT__AS(T2, a2), \
-					 USDT__AS(T3, a3), USDT__AS(T4, a4), USDT__AS(T5, a5), \
-					 USDT__AS(T6, a6), USDT__AS(T7, a7), USDT__AS(T8, a8), \
-					 USDT__AS(T9, a9), USDT__AS(T10, a10)))
-#define USDT__STATIC_14(probe, prov, name, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11) \
-	USDT__TYPE_CHECK(probe, 1, T1); USDT__TYPE_CHECK(probe, 2, T2);                  \
-	USDT__TYPE_CHECK(probe, 3, T3); USDT__TYPE_CHECK(probe, 4, T4);                  \
-	USDT__TYPE_CHECK(probe, 5, T5); USDT__TYPE_CHECK(probe, 6, T6);                  \
-	USDT__TYPE_CHECK(probe, 7, T7); USDT__TYPE_CHECK(probe, 8, T8);                  \
-	USDT__TYPE_CHECK(probe, 9, T9); USDT__TYPE_CHECK(probe, 10, T10);                \
-	USDT__TYPE_CHECK(probe, 11, T11);                                                \
-	USDT__STATIC_DEFINE(probe, prov, name,                                           \
-			    (usdt__u64 a1, usdt__u64 a2, usdt__u64 a3, usdt__u64 a4,     \
-			     usdt__u64 a5, usdt__u64 a6, usdt__u64 a7, usdt__u64 a8,     \
-			     usdt__u64 a9, usdt__u64 a10, usdt__u64 a11),                \
-			    STAP_PROBE11, (prov, name, USDT__AS(T1, a1), USDT__AS(T2, a2), \
-					 USDT__AS(T3, a3), USDT__AS(T4, a4), USDT__AS(T5, a5), \
-					 USDT__AS(T6, a6), USDT__AS(T7, a7), USDT__AS(T8, a8), \
-					 USDT__AS(T9, a9), USDT__AS(T10, a10), USDT__AS(T11, a11)))
-#define USDT__STATIC_15(probe, prov, name, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12) \
-	USDT__TYPE_CHECK(probe, 1, T1); USDT__TYPE_CHECK(probe, 2, T2);                  \
-	USDT__TYPE_CHECK(probe, 3, T3); USDT__TYPE_CHECK(probe, 4, T4);                  \
-	USDT__TYPE_CHECK(probe, 5, T5); USDT__TYPE_CHECK(probe, 6, T6);                  \
-	USDT__TYPE_CHECK(probe, 7, T7); USDT__TYPE_CHECK(probe, 8, T8);                  \
-	USDT__TYPE_CHECK(probe, 9, T9); USDT__TYPE_CHECK(probe, 10, T10);                \
-	USDT__TYPE_CHECK(probe, 11, T11); USDT__TYPE_CHECK(probe, 12, T12);              \
-	USDT__STATIC_DEFINE(probe, prov, name,                                           \
-			    (usdt__u64 a1, usdt__u64 a2, usdt__u64 a3, usdt__u64 a4,     \
-			     usdt__u64 a5, usdt__u64 a6, usdt__u64 a7, usdt__u64 a8,     \
-			     usdt__u64 a9, usdt__u64 a10, usdt__u64 a11, usdt__u64 a12), \
-			    STAP_PROBE12, (prov, name, USDT__AS(T1, a1), USDT__AS(T2, a2), \
-					 USDT__AS(T3, a3), USDT__AS(T4, a4), USDT__AS(T5, a5), \
-					 USDT__AS(T6, a6), USDT__AS(T7, a7), USDT__AS(T8, a8), \
-					 USDT__AS(T9, a9), USDT__AS(T10, a10), USDT__AS(T11, a11), \
-					 USDT__AS(T12, a12)))
 
 /* ---- Dynamic providers (usdt_dynamic.c, link with libelf) --------------- */
 

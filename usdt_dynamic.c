@@ -17,7 +17,7 @@
  * attached tracers in it. Two mappings, two pages for up to 244 probes.
  *
  * A probe handle (usdt_probe) points at its semaphore and its stub. Unloading
- * atomically replaces the two mappings, at the same addresses, by anonymous
+ * replaces both mappings in one mremap, at the same addresses, by anonymous
  * memory holding the same stubs and zero semaphores: a thread that is firing
  * at that moment finds a nop and a ret where it expects them, and tracers no
  * longer see the object. Loading again maps a new object over the same
@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
@@ -76,12 +77,24 @@ struct usdt_provider {
 	char path[64];
 };
 
-/* Where a probe points until its provider is first loaded. */
+/* Where a probe points until its provider is first loaded: a zero semaphore
+ * and a function that only returns, written in assembly because it is
+ * called with any number of arguments. */
 static const unsigned short usdt_dyn_zero;
-
-static void usdt_dyn_unloaded_fire(void)
+#if defined(__x86_64__) || defined(__aarch64__)
+__asm__(".pushsection .text\n"
+	".p2align 4\n"
+	"usdt_dyn_inert_fire:\n"
+	"\tret\n"
+	".popsection\n");
+void usdt_dyn_inert_fire(void) __asm__("usdt_dyn_inert_fire");
+#define USDT_DYN_INERT_FIRE usdt_dyn_inert_fire
+#else
+static void usdt_dyn_inert(void)
 {
 }
+#define USDT_DYN_INERT_FIRE usdt_dyn_inert
+#endif
 
 static int usdt_dyn_fail(usdt_error *err, int code, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -205,7 +218,7 @@ const usdt_probe *usdt_probe_add(usdt_provider *provider, const char *name, int 
 		return NULL;
 	}
 	probe->public.semaphore = (volatile unsigned short *)&usdt_dyn_zero;
-	probe->public.fire = usdt_dyn_unloaded_fire;
+	probe->public.fire = USDT_DYN_INERT_FIRE;
 	strcpy(probe->name, name);
 	probe->argc = argc;
 	for (int i = 0; i < argc; i++)
@@ -429,8 +442,22 @@ static int usdt_dyn_write_object(const struct usdt_provider *provider, int fd, u
 	return 0;
 }
 
+/* An unnamed file in dir that can be mapped executable, or -1. */
+static int usdt_dyn_tmpfile(const char *dir)
+{
+	struct statvfs st;
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 && (fstatvfs(fd, &st) != 0 || (st.f_flag & ST_NOEXEC))) {
+		close(fd);
+		errno = EACCES;
+		fd = -1;
+	}
+	return fd;
+}
+
 /* An unnamed file for the object: a sealable memfd, or where memfd_create is
- * unavailable an O_TMPFILE file, which has no name to leave behind. */
+ * unavailable an O_TMPFILE file, which has no name to leave behind, in
+ * /dev/shm or else /tmp (whichever is not mounted noexec). */
 static int usdt_dyn_open_file(const struct usdt_provider *provider, int *sealable,
 			      usdt_error *err)
 {
@@ -438,24 +465,49 @@ static int usdt_dyn_open_file(const struct usdt_provider *provider, int *sealabl
 	snprintf(name, sizeof(name), "usdt:%s", provider->name);
 	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	*sealable = fd >= 0;
-	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
-		fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0 && (errno == ENOENT || errno == EOPNOTSUPP || errno == EISDIR))
-		fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {
+		fd = usdt_dyn_tmpfile("/dev/shm");
+		if (fd < 0)
+			fd = usdt_dyn_tmpfile("/tmp");
+	}
 	if (fd < 0)
 		return usdt_dyn_fail(err, errno, "cannot create a file for provider \"%s\": %s",
 				     provider->name, strerror(errno));
 	return fd;
 }
 
-/* Map the object in fd at provider->base (or anywhere, the first time):
- * one mmap and one mprotect, the cheapest way to two mappings. */
+/* Replace whatever is mapped at provider->base by anonymous memory holding
+ * the same stubs at the same offsets and zero semaphores, in one mremap: a
+ * thread firing at that moment finds a nop and a ret either way, and no
+ * tracer sees the object any more. The stand-in is one read and execute
+ * mapping, built aside first. */
+static int usdt_dyn_stand_in(struct usdt_provider *provider)
+{
+	unsigned char *stand_in = mmap(NULL, provider->map_size, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (stand_in == MAP_FAILED)
+		return -errno;
+	usdt_dyn_write_stubs(stand_in + USDT_DYN_TEXT_OFFSET, provider->count);
+	__builtin___clear_cache((char *)stand_in, (char *)stand_in + provider->text_size);
+	if (mprotect(stand_in, provider->map_size, PROT_READ | PROT_EXEC) != 0 ||
+	    mremap(stand_in, provider->map_size, provider->map_size, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   provider->base) == MAP_FAILED) {
+		int code = errno;
+		munmap(stand_in, provider->map_size);
+		return -code;
+	}
+	return 0;
+}
+
+/* Map the object in fd, over the stand-in at provider->base when it has been
+ * loaded before, else anywhere: one mmap and one mprotect, the cheapest way
+ * to its two mappings. */
 static int usdt_dyn_map(struct usdt_provider *provider, int fd, usdt_error *err)
 {
 	struct usdt_dyn_layout l = usdt_dyn_layout(provider->count);
-	int fixed = provider->base ? MAP_FIXED : 0;
+	int reload = provider->base != NULL;
 	unsigned char *base = mmap(provider->base, l.map_size, PROT_READ | PROT_EXEC,
-				   MAP_PRIVATE | fixed, fd, 0);
+				   MAP_PRIVATE | (reload ? MAP_FIXED : 0), fd, 0);
 	if (base == MAP_FAILED)
 		return usdt_dyn_fail(err, errno, "cannot map provider \"%s\": %s", provider->name,
 				     strerror(errno));
@@ -463,7 +515,9 @@ static int usdt_dyn_map(struct usdt_provider *provider, int fd, usdt_error *err)
 	if (mprotect(base + l.probes_offset, l.map_size - l.probes_offset,
 		     PROT_READ | PROT_WRITE) != 0) {
 		int code = errno;
-		if (!fixed)
+		if (reload)
+			usdt_dyn_stand_in(provider);
+		else
 			munmap(base, l.map_size);
 		return usdt_dyn_fail(err, code, "cannot map the semaphores of provider \"%s\": %s",
 				     provider->name, strerror(code));
@@ -472,6 +526,22 @@ static int usdt_dyn_map(struct usdt_provider *provider, int fd, usdt_error *err)
 	provider->text_size = l.text_size;
 	provider->map_size = l.map_size;
 	return 0;
+}
+
+/* Point the handles at the object, once: later loads map over the same
+ * addresses. Other threads may be reading them: the stub first, so that a
+ * thread seeing the new semaphore finds the new stub too. */
+static void usdt_dyn_point_probes(struct usdt_provider *provider)
+{
+	for (int i = 0; i < provider->count; i++) {
+		usdt_probe *probe = &provider->probes[i]->public;
+		unsigned char *stub = provider->base + USDT_DYN_TEXT_OFFSET +
+				      (size_t)i * USDT_DYN_STUB_SIZE;
+		unsigned char *semaphore = provider->base + provider->text_size + 2 * (size_t)i;
+		__atomic_store_n(&probe->fire, (void (*)(void))(uintptr_t)stub, __ATOMIC_RELEASE);
+		__atomic_store_n(&probe->semaphore, (volatile unsigned short *)(void *)semaphore,
+				 __ATOMIC_RELEASE);
+	}
 }
 
 #endif /* USDT_DYN_MACHINE */
@@ -505,14 +575,8 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 	}
 	provider->fd = fd;
 	snprintf(provider->path, sizeof(provider->path), "/proc/%ld/fd/%d", (long)getpid(), fd);
-	for (int i = 0; i < provider->count; i++) {
-		usdt_probe *probe = &provider->probes[i]->public;
-		probe->fire = (void (*)(void))(uintptr_t)(provider->base + USDT_DYN_TEXT_OFFSET +
-							   (size_t)i * USDT_DYN_STUB_SIZE);
-		probe->semaphore =
-			(volatile unsigned short *)(void *)(provider->base + provider->text_size +
-							    2 * (size_t)i);
-	}
+	if (provider->state == USDT_DYN_NEW)
+		usdt_dyn_point_probes(provider);
 	provider->state = USDT_DYN_LOADED;
 	usdt_dyn_ok(err);
 	return 0;
@@ -528,27 +592,10 @@ int usdt_provider_unload(usdt_provider *provider, usdt_error *err)
 	if (provider->state != USDT_DYN_LOADED)
 		return usdt_dyn_fail(err, EINVAL, "provider \"%s\" is not loaded", provider->name);
 #ifdef USDT_DYN_MACHINE
-	/* The stand-in code: the same stubs at the same offsets, built aside,
-	 * made executable, then moved over the object in one step. */
-	unsigned char *text = mmap(NULL, provider->text_size, PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (text == MAP_FAILED)
-		return usdt_dyn_fail(err, errno, "cannot unload provider \"%s\": %s", provider->name,
-				     strerror(errno));
-	usdt_dyn_write_stubs(text + USDT_DYN_TEXT_OFFSET, provider->count);
-	__builtin___clear_cache((char *)text, (char *)text + provider->text_size);
-	if (mprotect(text, provider->text_size, PROT_READ | PROT_EXEC) != 0 ||
-	    mremap(text, provider->text_size, provider->text_size, MREMAP_MAYMOVE | MREMAP_FIXED,
-		   provider->base) == MAP_FAILED) {
-		int code = errno;
-		munmap(text, provider->text_size);
-		return usdt_dyn_fail(err, code, "cannot unload provider \"%s\": %s", provider->name,
-				     strerror(code));
-	}
-	/* Zero semaphores: every probe reads as disabled from now on. Replacing
-	 * a mapping in place cannot fail for lack of address space. */
-	mmap(provider->base + provider->text_size, provider->map_size - provider->text_size,
-	     PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	int rc = usdt_dyn_stand_in(provider);
+	if (rc != 0)
+		return usdt_dyn_fail(err, -rc, "cannot unload provider \"%s\": %s", provider->name,
+				     strerror(-rc));
 	close(provider->fd);
 	provider->fd = -1;
 	provider->state = USDT_DYN_UNLOADED;

@@ -32,6 +32,11 @@ SCRATCH = os.path.abspath(sys.argv[2])
 SOURCES = os.path.join(ROOT, "tests", "matrix")
 TOOLS = ("gcc", "g++", "clang", "clang++", "ld.lld", "readelf")
 WARNINGS = ["-Wall", "-Wextra", "-Wpedantic", "-Werror"]
+# Warnings beyond -Wall -Wextra that projects commonly turn on: the header
+# must not raise them in user code either.
+STRICT = {"gcc": ["-Wbad-function-cast"], "g++": ["-Wold-style-cast", "-Wuseless-cast"],
+          "clang": ["-Wmissing-variable-declarations"],
+          "clang++": ["-Wold-style-cast", "-Wmissing-variable-declarations"]}
 C_STANDARDS = ("c99", "gnu99", "c11", "c17", "c2x")
 CXX_STANDARDS = ("c++11", "c++14", "c++17", "c++20", "c++2b")
 CXX = {"gcc": "g++", "clang": "clang++"}
@@ -223,8 +228,8 @@ def verbs(compiler, std, flags, expect_probes=True, includes=None, build=None):
     (or, with probes compiled out, none) and an untraced run."""
     build = build or Build(f"{compiler} -std={std} {' '.join(flags)} verbs.c")
     program = build.path("verbs")
-    argv = [compiler, f"-std={std}", *WARNINGS, *flags, *(includes or []), "-I", ROOT,
-            *language(compiler), os.path.join(SOURCES, "verbs.c"), "-o", program]
+    argv = [compiler, f"-std={std}", *WARNINGS, *STRICT[compiler], *flags, *(includes or []),
+            "-I", ROOT, *language(compiler), os.path.join(SOURCES, "verbs.c"), "-o", program]
     if build.compile(argv):
         elf = Elf(build, program)
         if expect_probes:

@@ -486,6 +486,8 @@ static void test_without_memfd(void)
 		CHECK(usdt_provider_load(c.provider, &err) == 0, "reload: %s", err.message);
 		/* Killed while loaded: nothing may remain. */
 		fflush(stdout);
+		if (failures)
+			_exit(1);
 		kill(getpid(), SIGKILL);
 	}
 	int status;

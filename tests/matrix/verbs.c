@@ -46,6 +46,7 @@ static void fire_elsewhere(const char *where)
 int main(void)
 {
 	int enabled = 0;
+	const void *evaluated_address = &evaluated;
 	for (int i = 0; i < 100; i++) {
 		if (USDT_ENABLED(p_two))
 			enabled++;
@@ -54,7 +55,7 @@ int main(void)
 	}
 	fire_elsewhere("elsewhere");
 	USDT_FIRE(p_twelve, INT8_MIN, UINT8_MAX, INT16_MIN, UINT16_MAX, INT32_MIN, UINT32_MAX,
-		  INT64_MIN, UINT64_MAX, COLOR_NEGATIVE, true, "constant", (const void *)&evaluated);
+		  INT64_MIN, UINT64_MAX, COLOR_NEGATIVE, true, "constant", evaluated_address);
 #ifdef __cplusplus
 	USDT_FIRE(app::p_scoped, app::level::low, app::flags::all, app::tiny::least,
 		  app::wide::most);
@@ -71,12 +72,12 @@ int main(void)
 	int ungated = 2;
 	USDT_FIRE_UNGATED(p_zero);
 	USDT_FIRE_UNGATED(p_two, evaluate(1), NULL);
-	USDT_FIRE_UNGATED(p_twelve, (int8_t)evaluate(-1), 0, 0, 0, 0, 0, 0, 0, COLOR_POSITIVE,
+	USDT_FIRE_UNGATED(p_twelve, evaluate(-1), 0, 0, 0, 0, 0, 0, 0, COLOR_POSITIVE,
 			  false, "ungated", NULL);
 #ifdef __cplusplus
 	ungated = 3;
 	USDT_FIRE_UNGATED(app::p_scoped, app::level::high, app::flags::none, app::tiny::least,
-			  (app::wide)evaluate(7));
+			  static_cast<app::wide>(evaluate(7)));
 	USDT_FIRE_UNGATED(p_two, 2, nullptr);
 #endif
 #ifdef USDT_DISABLE /* defined by usdt.h too where <sys/sdt.h> is missing */
