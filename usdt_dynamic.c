@@ -55,8 +55,6 @@ static const unsigned char usdt_dyn_stub[] = { 0x1f, 0x20, 0x03, 0xd5, 0xc0, 0x0
 #define USDT_DYN_HEADERS (sizeof(Elf64_Ehdr) + 2 * sizeof(Elf64_Phdr))
 #define USDT_DYN_TEXT_OFFSET ((USDT_DYN_HEADERS + 15) & ~(size_t)15)
 
-enum usdt_dyn_state { USDT_DYN_NEW, USDT_DYN_LOADED, USDT_DYN_UNLOADED };
-
 struct usdt_dyn_probe {
 	usdt_probe public; /* first: handles are pointers to it */
 	char name[USDT_NAME_MAX + 1];
@@ -66,12 +64,11 @@ struct usdt_dyn_probe {
 
 struct usdt_provider {
 	char name[USDT_NAME_MAX + 1];
-	enum usdt_dyn_state state;
 	struct usdt_dyn_probe **probes;
 	int count;
 	int capacity;
-	int fd;             /* the loaded object, open while loaded */
-	unsigned char *base; /* where the object is mapped, from the first load */
+	int fd;             /* the loaded object, open exactly while loaded */
+	unsigned char *base; /* where the object is mapped, from the first load on */
 	size_t text_size;   /* pages of headers and stubs */
 	size_t map_size;    /* text_size plus the semaphore pages */
 	char path[64];
@@ -171,7 +168,7 @@ const usdt_probe *usdt_probe_add(usdt_provider *provider, const char *name, int 
 		usdt_dyn_fail(err, EINVAL, "provider is NULL");
 		return NULL;
 	}
-	if (provider->state != USDT_DYN_NEW) {
+	if (provider->base) {
 		usdt_dyn_fail(err, EBUSY,
 			      "provider \"%s\" has been loaded: add probes before the first load",
 			      provider->name);
@@ -550,7 +547,7 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 {
 	if (!provider)
 		return usdt_dyn_fail(err, EINVAL, "provider is NULL");
-	if (provider->state == USDT_DYN_LOADED)
+	if (provider->fd >= 0)
 		return usdt_dyn_fail(err, EBUSY, "provider \"%s\" is already loaded", provider->name);
 	if (provider->count == 0)
 		return usdt_dyn_fail(err, EINVAL, "provider \"%s\" has no probes to load",
@@ -558,6 +555,7 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 #ifdef USDT_DYN_MACHINE
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return usdt_dyn_fail(err, EIO, "libelf is unusable: %s", elf_errmsg(-1));
+	int first_load = provider->base == NULL;
 	int sealable;
 	int fd = usdt_dyn_open_file(provider, &sealable, err);
 	if (fd < 0)
@@ -575,9 +573,8 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 	}
 	provider->fd = fd;
 	snprintf(provider->path, sizeof(provider->path), "/proc/%ld/fd/%d", (long)getpid(), fd);
-	if (provider->state == USDT_DYN_NEW)
+	if (first_load)
 		usdt_dyn_point_probes(provider);
-	provider->state = USDT_DYN_LOADED;
 	usdt_dyn_ok(err);
 	return 0;
 #else
@@ -589,7 +586,7 @@ int usdt_provider_unload(usdt_provider *provider, usdt_error *err)
 {
 	if (!provider)
 		return usdt_dyn_fail(err, EINVAL, "provider is NULL");
-	if (provider->state != USDT_DYN_LOADED)
+	if (provider->fd < 0)
 		return usdt_dyn_fail(err, EINVAL, "provider \"%s\" is not loaded", provider->name);
 #ifdef USDT_DYN_MACHINE
 	int rc = usdt_dyn_stand_in(provider);
@@ -598,7 +595,6 @@ int usdt_provider_unload(usdt_provider *provider, usdt_error *err)
 				     strerror(-rc));
 	close(provider->fd);
 	provider->fd = -1;
-	provider->state = USDT_DYN_UNLOADED;
 	usdt_dyn_ok(err);
 	return 0;
 #else
@@ -622,7 +618,7 @@ void usdt_provider_destroy(usdt_provider *provider)
 
 const char *usdt_provider_path(const usdt_provider *provider)
 {
-	if (!provider || provider->state != USDT_DYN_LOADED)
+	if (!provider || provider->fd < 0)
 		return NULL;
 	return provider->path;
 }
