@@ -73,6 +73,9 @@ test)
 	install $BASE_PACKAGES $TEST_PACKAGES
 	aarch64_sysroot
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	# Newer Debian releases' tracers and compilers (tests/debian.py), fetched
+	# once for both builds.
+	export USDT_DEBIAN_CACHE="$PWD/build/debian"
 	status=0
 	setup build
 	meson test -C build --print-errorlogs || status=1
