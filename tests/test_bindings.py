@@ -176,8 +176,9 @@ def example():
                 break
         check(match, f"the example printed no bpftrace command: {lines}")
         check(os.path.basename(match.group(1)) == "example.bt", f"script {match.group(1)}")
-        tracer = tracing.bpftrace_start(open(os.path.join(directory, "example.bt")).read()
-                                        .replace("$1", match.group(2)))
+        # As the example says: bpftrace SCRIPT PATH (bpftrace_start takes -e).
+        script = open(os.path.join(directory, "example.bt")).read()
+        tracer = tracing.bpftrace_start(script.replace("$1", match.group(2)))
         output = tracing.bpftrace_finish(tracer)
         rest, _ = proc.communicate(timeout=tracing.TIMEOUT)
     finally:
