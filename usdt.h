@@ -51,6 +51,14 @@
  *   # dynamic probes: the path from usdt_provider_path(), /proc/PID/fd/N
  *   bpftrace -e 'usdt:/proc/PID/fd/N:plugin:request_start { @ = count(); }'
  *
+ * LIBRARY AND BINDINGS
+ *
+ * Built with meson, usdt_dynamic.c is also libusdt.so.0 (and libusdt.a),
+ * installed with this header, pkg-config files (usdt, usdt-dynamic) and a
+ * CMake package (usdt::usdt, usdt::dynamic). Languages that call C through an
+ * FFI use usdt_probe_enabled, usdt_probe_fire and usdt_probe_semaphore (end of
+ * this file) where C uses the verbs; bindings/python and bindings/ruby do.
+ *
  * CONFIGURATION (define before including this header)
  *
  *   USDT_DISABLE     remove every probe: USDT_ENABLED is 0, USDT_FIRE does
