@@ -50,7 +50,8 @@ static int received_argc = -1;
 static void record(int argc, const unsigned long long *values)
 {
 	received_argc = argc;
-	memcpy(received, values, (size_t)argc * sizeof(*values));
+	if (argc > 0)
+		memcpy(received, values, (size_t)argc * sizeof(*values));
 }
 
 typedef unsigned long long u;
