@@ -80,6 +80,18 @@ def errors():
     say(f"closed_enabled={int(probe.enabled)} closed_fire={probe.fire(1, 'x')}")
 
 
+def untraced_timer(probe):
+    """The latency helper reads no clock while its probe is disabled."""
+    reads, real = [], time.monotonic_ns
+    time.monotonic_ns = lambda: reads.append(1) or real()
+    try:
+        with probe.timer("untraced"):
+            ran = True
+    finally:
+        time.monotonic_ns = real
+    say(f"untraced_clock_reads={len(reads)} untraced_block_ran={ran}")
+
+
 def trace():
     provider = usdt.Provider("py_probes")
     values = provider.probe("values", usdt.INT64, usdt.UINT64, usdt.INT8, usdt.UINT8, str, bool)
@@ -89,6 +101,7 @@ def trace():
     done = provider.probe("done")
     probes = [values, narrow, counted, latency, done]
     errors()
+    untraced_timer(latency)
     provider.load()
     say(f"ready pid={os.getpid()} path={provider.path}")
     attach(probes)

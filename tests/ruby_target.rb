@@ -66,6 +66,28 @@ def errors
   puts "closed_enabled=#{probe.enabled? ? 1 : 0} closed_fire=#{probe.fire(1, 'x')}"
 end
 
+# Counts Process.clock_gettime calls while counting is set.
+module ClockReads
+  class << self
+    attr_accessor :count, :counting
+  end
+  self.count = 0
+
+  def clock_gettime(*args)
+    ClockReads.count += 1 if ClockReads.counting
+    super
+  end
+end
+Process.singleton_class.prepend(ClockReads)
+
+# The latency helper reads no clock while its tracepoint is disabled.
+def untraced_latency(probe)
+  ClockReads.counting = true
+  result = probe.latency('untraced') { :block_value }
+  ClockReads.counting = false
+  puts "untraced_clock_reads=#{ClockReads.count} untraced_block_ran=#{result == :block_value}"
+end
+
 provider = USDT::Provider.new('rb_probes')
 values = provider.tracepoint('values', :int64, :uint64, :int8, :uint8, String, TrueClass)
 narrow = provider.tracepoint('narrow', :int32, :uint32, :int16, :uint16, :string)
@@ -74,6 +96,7 @@ latency = provider.tracepoint('latency', :uint64, String)
 done = provider.tracepoint('done')
 probes = [values, narrow, counted, latency, done]
 errors
+untraced_latency(latency)
 provider.load
 puts "ready pid=#{Process.pid} path=#{provider.path}"
 attach(probes)

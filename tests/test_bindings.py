@@ -100,6 +100,9 @@ def trace():
     check(len(latency) == 1 and latency[0][1] == "timed" and
           2_000_000 <= int(latency[0][0]) < 10_000_000_000,
           f"latency helper: {latency} (slept 2 ms)")
+    check(target.value("untraced_clock_reads") == "0" and
+          target.value("untraced_block_ran") == true,
+          f"the latency helper untraced: {target.lines}")
     false = "false" if language == "ruby" else "False"
     check(f"unloaded enabled=0 fired={false}" in "\n".join(target.lines),
           f"unloaded probe: {target.lines}")

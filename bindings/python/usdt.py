@@ -113,7 +113,7 @@ def _raise(error):
 class Probe:
     """A probe of a Provider. enabled is True while a tracer is attached."""
 
-    __slots__ = ("name", "types", "provider", "_handle", "_semaphore", "_argc", "__weakref__")
+    __slots__ = ("name", "types", "provider", "_handle", "_semaphore", "_argc")
 
     def __init__(self, provider, name, types, handle):
         self.provider, self.name, self.types = provider, name, types
