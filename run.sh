@@ -11,6 +11,8 @@ cd "$(dirname "$0")"
 
 BASE_PACKAGES="gcc pkg-config meson ninja-build python3 systemtap-sdt-dev libelf-dev bpftrace"
 TEST_PACKAGES="g++ clang lld libbpf-dev valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+# Consumers of the installed kit (CMake) and the Python and Ruby bindings.
+CONSUMER_PACKAGES="cmake ruby ruby-ffi"
 
 # apt-get install the packages that are not installed yet.
 install() {
@@ -70,7 +72,7 @@ demo)
 	python3 examples/run.py latency build/examples/latency
 	;;
 test)
-	install $BASE_PACKAGES $TEST_PACKAGES
+	install $BASE_PACKAGES $TEST_PACKAGES $CONSUMER_PACKAGES
 	aarch64_sysroot
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	# Newer Debian releases' tracers and compilers (tests/debian.py), fetched

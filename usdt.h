@@ -51,6 +51,14 @@
  *   # dynamic probes: the path from usdt_provider_path(), /proc/PID/fd/N
  *   bpftrace -e 'usdt:/proc/PID/fd/N:plugin:request_start { @ = count(); }'
  *
+ * LIBRARY AND BINDINGS
+ *
+ * Built with meson, usdt_dynamic.c is also libusdt.so.0 (and libusdt.a),
+ * installed with this header, pkg-config files (usdt, usdt-dynamic) and a
+ * CMake package (usdt::usdt, usdt::dynamic). Languages that call C through an
+ * FFI use usdt_probe_enabled, usdt_probe_fire and usdt_probe_semaphore (end of
+ * this file) where C uses the verbs; bindings/python and bindings/ruby do.
+ *
  * CONFIGURATION (define before including this header)
  *
  *   USDT_DISABLE     remove every probe: USDT_ENABLED is 0, USDT_FIRE does
@@ -69,14 +77,36 @@
 #include <stdint.h>
 #include <time.h>
 
+/* The kit's version, the same as its build's project version. */
+#define USDT_VERSION_MAJOR 0
+#define USDT_VERSION_MINOR 1
+#define USDT_VERSION_PATCH 0
+
+/* The version of the library's binary interface: the layouts of usdt_probe
+ * and usdt_error and the contract of the functions below. It changes with
+ * every incompatible change, and so does the shared library's soname,
+ * libusdt.so.USDT_ABI_VERSION. usdt_abi_version() tells the library's. */
+#define USDT_ABI_VERSION 0
+
 /* What every call site reads. A static probe is a constant instance, so the
  * compiler folds both loads away; a dynamic probe is filled in by
- * usdt_dynamic.c. `fire` is called with each argument converted to
- * unsigned long long. */
+ * usdt_dynamic.c. `fire` is called with `argc` arguments, each converted to
+ * unsigned long long; call sites never read `argc` (usdt_probe_fire does). */
 typedef struct usdt_probe {
 	volatile unsigned short *semaphore;
 	void (*fire)(void);
+	int argc;
 } usdt_probe;
+
+/* Marks the functions the shared library exports; it is built with every
+ * other symbol hidden. */
+#ifndef USDT_API
+#  if defined(__GNUC__) || defined(__clang__)
+#    define USDT_API __attribute__((visibility("default")))
+#  else
+#    define USDT_API
+#  endif
+#endif
 
 /* ---- Configuration ------------------------------------------------------ */
 
@@ -412,7 +442,7 @@ static inline unsigned long long usdt_now_ns(void)
 	}                                                                               \
 	__attribute__((unused)) static const usdt_probe probe[(n) + 1] = {              \
 		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
-		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_##probe) }             \
+		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_##probe), (n) }        \
 	}
 
 #define USDT__STATIC_0(probe, provider, name) \
@@ -427,9 +457,11 @@ static inline unsigned long long usdt_now_ns(void)
 
 #else /* USDT_DISABLE */
 
-#define USDT__STATIC_0(probe, provider, name) \
-	__attribute__((unused)) static const usdt_probe probe[1] = { { 0, 0 } }
-#define USDT__STATIC_N(probe, provider, name, ...) USDT__STATIC_0(probe, provider, name)
+#define USDT__STATIC_DISABLED(probe, n) \
+	__attribute__((unused)) static const usdt_probe probe[1] = { { 0, 0, (n) } }
+#define USDT__STATIC_0(probe, provider, name) USDT__STATIC_DISABLED(probe, 0)
+#define USDT__STATIC_N(probe, provider, name, ...) \
+	USDT__STATIC_DISABLED(probe, USDT__NARG(__VA_ARGS__))
 
 #endif /* USDT_DISABLE */
 
@@ -472,28 +504,73 @@ typedef struct usdt_provider usdt_provider;
  * thread at any time is safe, whether the provider is loaded or not. */
 
 /* A new, empty provider. NULL on error. */
-usdt_provider *usdt_provider_create(const char *name, usdt_error *err);
+USDT_API usdt_provider *usdt_provider_create(const char *name, usdt_error *err);
 
 /* Add a probe with up to USDT_MAX_ARGS arguments, before the first load.
  * The returned probe stays valid until usdt_provider_destroy() and is a no-op
  * while its provider is not loaded. NULL on error. */
-const usdt_probe *usdt_probe_add(usdt_provider *provider, const char *name, int argc,
-				 const enum usdt_type *types, usdt_error *err);
+USDT_API const usdt_probe *usdt_probe_add(usdt_provider *provider, const char *name,
+					  int argc, const enum usdt_type *types,
+					  usdt_error *err);
 
 /* Make the provider's probes visible to tracers. 0, or a negative errno. */
-int usdt_provider_load(usdt_provider *provider, usdt_error *err);
+USDT_API int usdt_provider_load(usdt_provider *provider, usdt_error *err);
 
 /* Hide them again; their probes become no-ops, also for a thread firing one
  * at that moment. A provider can be loaded again. 0, or a negative errno. */
-int usdt_provider_unload(usdt_provider *provider, usdt_error *err);
+USDT_API int usdt_provider_unload(usdt_provider *provider, usdt_error *err);
 
 /* Unload if loaded and free everything. No probe of the provider may be in
  * use any more. NULL is a no-op. */
-void usdt_provider_destroy(usdt_provider *provider);
+USDT_API void usdt_provider_destroy(usdt_provider *provider);
 
 /* While loaded, the path a tracer can attach to, "/proc/PID/fd/N" (PID of
  * the process that loaded it); NULL otherwise. */
-const char *usdt_provider_path(const usdt_provider *provider);
+USDT_API const char *usdt_provider_path(const usdt_provider *provider);
+
+/* ---- Calls for bindings (usdt_dynamic.c, the shared library libusdt) ---- */
+
+/* Plain functions where the verbs above are macros, for a language that
+ * reaches the kit through a foreign function interface. They take static and
+ * dynamic probes alike.
+ *
+ * The contract a binding relies on:
+ *   - Threads: these calls are safe from any thread at any time, also while
+ *     another thread loads or unloads the probe's provider. Provider calls
+ *     (create, add, load, unload, destroy, path) on one provider must not run
+ *     concurrently with each other.
+ *   - Handles: a dynamic probe's handle is valid from usdt_probe_add() until
+ *     usdt_provider_destroy(); while its provider is not loaded it reads as
+ *     disabled and firing it does nothing. Destroy a provider only after the
+ *     last fire of its probes has returned: destroy frees the handles.
+ *   - usdt_error: `int code`, a positive errno value (0 after a success),
+ *     then `char message[192]`, a NUL-terminated sentence ("" after a
+ *     success); 196 bytes, aligned as an int.
+ *   - Arguments go to usdt_probe_fire as 64-bit values: signed integers in
+ *     two's complement, bools as 0 or 1, strings and pointers as addresses
+ *     (a string must stay valid until the call returns). */
+
+/* USDT_ABI_VERSION as the library was built. */
+USDT_API int usdt_abi_version(void);
+
+/* 1 while a tracer is attached to probe, else 0 (also for NULL). */
+USDT_API int usdt_probe_enabled(const usdt_probe *probe);
+
+/* If probe is enabled, fire it with args[0] to args[argc - 1], each passed
+ * where the probe's declaration expects it. 1 if it fired, 0 if not enabled,
+ * -EINVAL if probe is NULL, argc is not the probe's number of arguments or
+ * args is NULL with argc > 0. */
+USDT_API int usdt_probe_fire(const usdt_probe *probe, int argc, const uint64_t *args);
+
+/* The address of probe's 16-bit semaphore, nonzero while traced, for a
+ * binding to read without a call (as a volatile unsigned 16-bit value). A
+ * dynamic probe's semaphore moves when its provider is loaded: take the
+ * address again after each load; it stays readable until destroy. NULL for a
+ * NULL probe or a static probe compiled with USDT_DISABLE. */
+USDT_API const volatile unsigned short *usdt_probe_semaphore(const usdt_probe *probe);
+
+/* The number of arguments probe takes, or -EINVAL for NULL. */
+USDT_API int usdt_probe_argc(const usdt_probe *probe);
 
 #ifdef __cplusplus
 }

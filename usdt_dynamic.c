@@ -216,6 +216,7 @@ const usdt_probe *usdt_probe_add(usdt_provider *provider, const char *name, int 
 	}
 	probe->public.semaphore = (volatile unsigned short *)&usdt_dyn_zero;
 	probe->public.fire = USDT_DYN_INERT_FIRE;
+	probe->public.argc = argc;
 	strcpy(probe->name, name);
 	probe->argc = argc;
 	for (int i = 0; i < argc; i++)
@@ -621,4 +622,79 @@ const char *usdt_provider_path(const usdt_provider *provider)
 	if (!provider || provider->fd < 0)
 		return NULL;
 	return provider->path;
+}
+
+/* ---- Calls for bindings ------------------------------------------------- */
+
+int usdt_abi_version(void)
+{
+	return USDT_ABI_VERSION;
+}
+
+int usdt_probe_enabled(const usdt_probe *probe)
+{
+	const volatile unsigned short *semaphore = usdt_probe_semaphore(probe);
+	return semaphore && *semaphore != 0;
+}
+
+const volatile unsigned short *usdt_probe_semaphore(const usdt_probe *probe)
+{
+	/* Acquire: pairs with the release in usdt_dyn_point_probes. */
+	return probe ? __atomic_load_n(&probe->semaphore, __ATOMIC_ACQUIRE) : NULL;
+}
+
+int usdt_probe_argc(const usdt_probe *probe)
+{
+	return probe ? probe->argc : -EINVAL;
+}
+
+/* Call fire as USDT_FIRE does: with the arguments as 64-bit values. */
+#define USDT_DYN_CALL(fire, params, ...) ((void (*) params)(fire))(__VA_ARGS__)
+
+int usdt_probe_fire(const usdt_probe *probe, int argc, const uint64_t *args)
+{
+	if (!probe || argc != probe->argc || (argc > 0 && !args))
+		return -EINVAL;
+	const volatile unsigned short *semaphore = usdt_probe_semaphore(probe);
+	if (!semaphore || *semaphore == 0)
+		return 0;
+	/* Seeing the probe's semaphore, this thread also sees its function. */
+	void (*fire)(void) = __atomic_load_n(&probe->fire, __ATOMIC_ACQUIRE);
+	const uint64_t *a = args;
+	typedef usdt__u64 u;
+	switch (argc) {
+	case 0: fire(); break;
+	case 1: USDT_DYN_CALL(fire, (u), a[0]); break;
+	case 2: USDT_DYN_CALL(fire, (u, u), a[0], a[1]); break;
+	case 3: USDT_DYN_CALL(fire, (u, u, u), a[0], a[1], a[2]); break;
+	case 4: USDT_DYN_CALL(fire, (u, u, u, u), a[0], a[1], a[2], a[3]); break;
+	case 5: USDT_DYN_CALL(fire, (u, u, u, u, u), a[0], a[1], a[2], a[3], a[4]); break;
+	case 6: USDT_DYN_CALL(fire, (u, u, u, u, u, u), a[0], a[1], a[2], a[3], a[4], a[5]); break;
+	case 7:
+		USDT_DYN_CALL(fire, (u, u, u, u, u, u, u), a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+		break;
+	case 8:
+		USDT_DYN_CALL(fire, (u, u, u, u, u, u, u, u), a[0], a[1], a[2], a[3], a[4], a[5],
+			      a[6], a[7]);
+		break;
+	case 9:
+		USDT_DYN_CALL(fire, (u, u, u, u, u, u, u, u, u), a[0], a[1], a[2], a[3], a[4], a[5],
+			      a[6], a[7], a[8]);
+		break;
+	case 10:
+		USDT_DYN_CALL(fire, (u, u, u, u, u, u, u, u, u, u), a[0], a[1], a[2], a[3], a[4],
+			      a[5], a[6], a[7], a[8], a[9]);
+		break;
+	case 11:
+		USDT_DYN_CALL(fire, (u, u, u, u, u, u, u, u, u, u, u), a[0], a[1], a[2], a[3], a[4],
+			      a[5], a[6], a[7], a[8], a[9], a[10]);
+		break;
+	case 12:
+		USDT_DYN_CALL(fire, (u, u, u, u, u, u, u, u, u, u, u, u), a[0], a[1], a[2], a[3],
+			      a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 1;
 }

@@ -88,6 +88,14 @@ ROWS = [
      "≈ 2 MiB"),
     ("providers", "mappings", "Dynamic provider: mappings per loaded provider", "≤ 2", "3"),
     ("providers", "fds", "Dynamic provider: file descriptors per loaded provider", "", ""),
+    ("python", "python_enabled",
+     "Python (bindings/python/usdt.py): untraced probe.enabled, ns/read", "", ""),
+    ("python", "python_fire",
+     "Python: untraced probe.fire(i) (enabled check), ns/call, and ratio to the C USDT_FIRE",
+     "", ""),
+    ("python", "python_traced",
+     "Python: traced probe.fire(i) (bpftrace count()), ns/fire, and ratio to the C fire",
+     "", ""),
 ]
 
 
@@ -263,6 +271,76 @@ def providers(bench_provider):
     return result
 
 
+PYTHON_ITERATIONS = 1_000_000  # per untraced Python loop run
+PYTHON_FIRES = 20_000  # per traced Python run
+
+
+def python(bench_fire, measured):
+    """bench/bench_python.py on the build's libusdt; ratios to the C
+    dynamic fire measured in the same run."""
+    build_dir = os.path.dirname(os.path.dirname(os.path.abspath(bench_fire)))
+    library = os.path.join(build_dir, "libusdt.so")
+    if not os.path.exists(library):
+        raise NotMeasured(f"{library} is not built")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_python.py")
+    env = dict(os.environ, USDT_LIBRARY=library)
+
+    def ratio(python_ns, section):
+        """'N× the C fire' from the C dynamic fire of section, if measured."""
+        c_text = measured.get(section, {})
+        if not isinstance(c_text, dict) or "dynamic_gated" not in c_text:
+            return "C fire not measured"
+        c_ns = float(c_text["dynamic_gated"].split()[0])
+        return f"{python_ns / c_ns:.0f}× the C fire's {c_ns:g} ns" if c_ns > 0 else "C fire 0 ns"
+
+    untraced = samples(run([sys.executable, script, "untraced", str(PYTHON_ITERATIONS),
+                            str(RUNS)], env=env).stdout)
+    median = {key: statistics.median(v) for key, v in untraced.items()}
+    enabled = median["python_enabled"] - median["python_empty"]
+    fire = median["python_fire"] - median["python_empty"]
+    values = {"python_enabled": f"{enabled:.1f} (empty loop subtracted)",
+              "python_fire": f"{fire:.1f} (empty loop subtracted; {ratio(fire, 'untraced')})"}
+
+    problem = tracer_problem()
+    if problem:
+        values["python_traced"] = f"not measured: {problem}"
+        return values
+    target = subprocess.Popen([sys.executable, script, "traced", str(PYTHON_FIRES), str(RUNS)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    tracer = None
+    try:
+        ready = re.match(r"ready pid=\d+ path=(\S+)", target.stdout.readline())
+        if not ready:
+            raise Broken(f"bench_python.py did not start: {target.stderr.read().strip()}")
+        tracer = subprocess.Popen(["bpftrace", "-e", f"""
+            usdt:{ready.group(1)}:bench_py:fire {{ @python_traced = count(); }}
+            usdt:{ready.group(1)}:bench_py:done {{ exit(); }}"""],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        output, errors = target.communicate(timeout=TIMEOUT)
+        trace, trace_errors = tracer.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise Broken(f"bench_python.py traced or bpftrace still running after {TIMEOUT} s")
+    finally:
+        for proc in (target, tracer):
+            if proc and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    if target.returncode != 0 or tracer.returncode != 0:
+        raise Broken(f"bench_python.py exited with {target.returncode} ({errors.strip()}), "
+                     f"bpftrace with {tracer.returncode} ({trace_errors.strip()[-300:]})", values)
+    fired = int(re.search(r"^fired (\d+)$", output, re.M).group(1))
+    counted = re.search(r"^@python_traced: (\d+)$", trace, re.M)
+    if not counted or int(counted.group(1)) != fired:
+        values["python_traced"] = (f"**COUNT MISMATCH: bpftrace counted "
+                                   f"{counted and counted.group(1)} of {fired} fires**")
+        raise Broken("bpftrace lost Python fires", values)
+    ns = statistics.median(samples("\n".join(line for line in output.splitlines()
+                                             if line.startswith("python_traced ")))
+                           ["python_traced"])
+    values["python_traced"] = f"{ns:.0f} ({fired} fires, all counted; {ratio(ns, 'traced')})"
+    return values
+
+
 # ---- The report ----
 
 def setup(build_dir):
@@ -301,7 +379,9 @@ def main():
                                       ("instructions", instructions, "bench_fire"),
                                       ("inline", inline, "bench_fire"),
                                       ("traced", traced, "bench_fire"),
-                                      ("providers", providers, "bench_provider")):
+                                      ("providers", providers, "bench_provider"),
+                                      ("python", lambda bench_fire: python(bench_fire, measured),
+                                       "bench_fire")):
         try:
             measured[section] = measure(programs[program])
         except NotMeasured as reason:
@@ -335,7 +415,10 @@ def main():
 - Providers: {PROVIDER_SAMPLES} fresh providers per probe count, destroyed outside the timed
   part; 1000 providers kept loaded together, once per run. Per provider: the mappings
   holding its probes (code and semaphores), and what the 1000 added to /proc/self/maps
-  and /proc/self/fd, divided by 1000.""")
+  and /proc/self/fd, divided by 1000.
+- Python: bench/bench_python.py through bindings/python/usdt.py on the build's libusdt,
+  {PYTHON_ITERATIONS:,} iterations per untraced loop run (an empty Python loop subtracted),
+  {PYTHON_FIRES:,} fires per traced run; ratios to the C dynamic USDT_FIRE of the same run.""")
     sys.exit(1 if broken else 0)
 
 

@@ -1,6 +1,7 @@
 """The kit as a meson subproject: a consumer project with this repository in
 subprojects/usdt writes dependency('usdt') and dependency('usdt-dynamic'),
-builds, and its static and dynamic probes are traced by bpftrace."""
+builds, installs nothing of the kit, and its static and dynamic probes are
+traced by bpftrace."""
 
 import os
 import shutil
@@ -25,6 +26,15 @@ build = os.path.join(project, "build")
 for argv in (["meson", "setup", build, project], ["meson", "compile", "-C", build]):
     result = subprocess.run(argv, capture_output=True, text=True)
     check(result.returncode == 0, f"{' '.join(argv)} failed:\n{result.stdout}\n{result.stderr}")
+
+# The kit installs nothing as a subproject (the consumer itself installs nothing).
+destdir = os.path.join(scratch, "destdir")
+shutil.rmtree(destdir, ignore_errors=True)
+result = subprocess.run(["meson", "install", "-C", build, "--destdir", destdir],
+                        capture_output=True, text=True)
+check(result.returncode == 0, f"meson install failed:\n{result.stdout}\n{result.stderr}")
+installed = [os.path.join(d, f) for d, _, files in os.walk(destdir) for f in files]
+check(not installed, f"the kit as a subproject installed {installed}")
 
 binary = os.path.join(build, "consumer")
 proc = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
