@@ -128,5 +128,5 @@ if __name__ == "__main__":
         sys.exit("usage: debian.py CACHE_DIR SUITE PACKAGE...")
     try:
         print(fetch(sys.argv[1], sys.argv[2], sys.argv[3:]).root)
-    except FetchError as error:
+    except (FetchError, OSError) as error:
         sys.exit(f"debian.py: {error}")
