@@ -7,8 +7,8 @@ usdt-dtrace and with systemtap's dtrace.
 notes: each program is built twice from the same sources, with headers and
 objects from both generators; their stapsdt notes must name the same probes
 with the same argument sizes and signs, each with a semaphore.
-traced: bpftrace attaches to every probe of usdt-dtrace's build and must see
-each fire the program reports, with the same values.
+traced: bpftrace attaches to every probe of usdt-dtrace's build (optimized and
+not) and must see each fire the program reports, with the same values.
 """
 
 import collections
@@ -33,7 +33,7 @@ PROGRAMS = {
     "named": [],
     "many": [],
 }
-CFLAGS = ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror"]
+CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Werror"]
 
 
 def run(argv, cwd=None):
@@ -42,9 +42,9 @@ def run(argv, cwd=None):
     return result.stdout
 
 
-def build(generator, name):
+def build(generator, name, optimization="-O2"):
     """Build program `name` with `generator`'s header and object: its path."""
-    out = os.path.join(scratch, generator, name)
+    out = os.path.join(scratch, generator + optimization, name)
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     d_file = os.path.join(source_dir, f"{name}.d")
@@ -54,8 +54,8 @@ def build(generator, name):
     objects = []
     for source in ("main.c", f"{name}_a.c", f"{name}_b.c"):
         obj = os.path.join(out, source.replace(".c", ".o"))
-        run(["cc"] + CFLAGS + ["-I", out, "-I", root, "-c", os.path.join(source_dir, source),
-                               "-o", obj])
+        run(["cc", optimization] + CFLAGS + ["-I", out, "-I", root, "-c",
+                                             os.path.join(source_dir, source), "-o", obj])
         objects.append(obj)
     run(tool + ["-G", "-s", d_file, "-o", f"{name}_probes.o"] + objects, cwd=out)
     binary = os.path.join(out, name)
@@ -113,7 +113,7 @@ def compare_notes(name):
                      f"  only systemtap's: {only_theirs}")
     probes = {(p, n) for p, n, _ in ours}
     print(f"ok: {name}: {sum(ours.values())} notes of {len(probes)} probes equal "
-          "(provider, name, argument sizes and signs), every semaphore in .probes")
+          "(provider, name, argument sizes and signs), every semaphore in .probes", flush=True)
     return sum(ours.values())
 
 
@@ -137,8 +137,8 @@ def bpftrace_script(binary, found):
     return "\n".join(lines)
 
 
-def trace(name):
-    binary = build("usdt", name)
+def trace(name, optimization):
+    binary = build("usdt", name, optimization)
     found = notes(binary)
     script = bpftrace_script(binary, found)
     target, output = tracing.run_traced([binary],
@@ -162,8 +162,8 @@ def trace(name):
     check(counts == dict(made), f"{name}: bpftrace counted {counts}, the program fired {made}")
     check(len(made) == len({(n['provider'], n['name']) for n in found}) - 1,
           f"{name}: not every probe fired: {sorted(made)}")
-    print(f"ok: {name}: {sum(made.values())} fires of {len(made) + 1} probes traced, "
-          "values and counts equal")
+    print(f"ok: {name} ({optimization}): {sum(made.values())} fires of {len(made) + 1} probes "
+          f"at {len(found)} sites traced, values and counts equal", flush=True)
 
 
 if mode == "notes":
@@ -171,7 +171,9 @@ if mode == "notes":
         compare_notes(program)
 elif mode == "traced":
     tracing.require_tracer()
+    # -O0: each translation unit calls its own out-of-line copy of a probe.
     for program in PROGRAMS:
-        trace(program)
+        for optimization in ("-O2", "-O0"):
+            trace(program, optimization)
 else:
     sys.exit(f"unknown mode {mode}")
