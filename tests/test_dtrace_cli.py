@@ -146,11 +146,15 @@ for args, what in ((["-h"], "no -s"), (["-s", probes_d], "neither -h nor -G"),
                    (["--bogus", "-h", "-s", probes_d], "an unknown option"),
                    (["-h", "-s", probes_d, "-o"], "-o without a value"),
                    (["-h", "-s", os.path.join(scratch, "missing.d")], "a missing file"),
-                   (["-C", "-h", "-s", os.path.join(source_dir, "bad", "included.d"), "-I/none",
-                     "-DOid=", "-o", "x.h"], "a preprocessor error"),
+                   (["-C", "-h", "-s", write("missing_include.d", '#include "missing.h"\n'),
+                     "-o", "x.h"], "a preprocessor error"),
                    (["-h", "-s", probes_d, "-o", os.path.join(scratch, "no", "such", "x.h")],
                     "an unwritable output")):
-    failed_cleanly(generate(args), what)
+    result = generate(args)
+    failed_cleanly(result, what)
+    check(what != "a preprocessor error" or ("missing.h" in result.stderr and
+                                            "preprocessor failed" in result.stderr),
+          f"the preprocessor's error was not passed on:\n{result.stderr}")
 
 # Without -o: FILE.h and FILE.o in the working directory, as systemtap's dtrace.
 os.makedirs(os.path.join(scratch, "default"))
