@@ -10,11 +10,12 @@ import shutil
 import subprocess
 import sys
 
-import tracing
 from tracing import check
 
 root, scratch = (os.path.abspath(a) for a in sys.argv[1:3])
 source_dir = os.path.join(root, "tests", "dtrace")
+check(shutil.which("dtrace"), "systemtap's dtrace is not installed (Debian: systemtap-sdt-dev; "
+                              "./run.sh test installs it)")
 GENERATOR = [sys.executable, os.path.join(root, "usdt-dtrace")]
 shutil.rmtree(scratch, ignore_errors=True)
 os.makedirs(scratch)

@@ -23,6 +23,8 @@ from tracing import check
 
 root, scratch, mode = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
 source_dir = os.path.join(root, "tests", "dtrace")
+check(shutil.which("dtrace"), "systemtap's dtrace is not installed (Debian: systemtap-sdt-dev; "
+                              "./run.sh test installs it)")
 GENERATORS = {
     "usdt": [sys.executable, os.path.join(root, "usdt-dtrace")],
     "systemtap": ["dtrace"],

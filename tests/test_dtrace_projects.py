@@ -21,6 +21,9 @@ import sys
 from tracing import check
 
 root, scratch = (os.path.abspath(a) for a in sys.argv[1:3])
+for tool, package in (("make", "make"), ("dtrace", "systemtap-sdt-dev"), ("nm", "binutils")):
+    check(shutil.which(tool), f"{tool} is not installed (Debian: {package}; ./run.sh test "
+                              "installs it)")
 project = os.path.join(root, "tests", "dtrace", "project")
 generator = os.path.join(root, "usdt-dtrace")
 shutil.rmtree(scratch, ignore_errors=True)
