@@ -65,6 +65,7 @@ def notes(binary):
 
 bad_dir = os.path.join(source_dir, "bad")
 bad_files = sorted(f for f in os.listdir(bad_dir) if f.endswith(".d"))
+check(bad_files, f"no bad provider files in {bad_dir}")
 for name in bad_files:
     path = os.path.join(bad_dir, name)
     with open(path) as f:
