@@ -183,6 +183,14 @@ run([os.path.join(scratch, "cli_linked")])
 check(notes(os.path.join(scratch, "cli_linked")) == expected, "the linked program lost notes")
 print("ok: -G writes an empty relocatable object that links, also given objects", flush=True)
 
+# Another library's usdt.h first on the include path: a clear error.
+os.makedirs(os.path.join(scratch, "other"))
+write(os.path.join("other", "usdt.h"), "/* another project's usdt.h */\n")
+result = subprocess.run(["cc", "-I", os.path.join(scratch, "other"), "-I", root, "-c", "cli.c",
+                         "-o", os.devnull], cwd=scratch, capture_output=True, text=True)
+check(result.returncode != 0 and "needs the usdt kit's usdt.h" in result.stderr,
+      f"another usdt.h was not reported:\n{result.stderr}")
+
 # ---- Headers in every standard; call sites with other compatible types -----------
 
 headers = {}
