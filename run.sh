@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")"
 
 BASE_PACKAGES="gcc pkg-config meson ninja-build python3 systemtap-sdt-dev libelf-dev bpftrace"
-TEST_PACKAGES="g++ clang lld libbpf-dev valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+TEST_PACKAGES="g++ clang lld make libbpf-dev valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 # Consumers of the installed kit (CMake) and the Python and Ruby bindings.
 CONSUMER_PACKAGES="cmake ruby ruby-ffi"
 

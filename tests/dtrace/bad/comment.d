@@ -1,0 +1,5 @@
+/* expect: 4: unterminated comment */
+provider bad {
+	probe fine();
+	/* never closed
+};

@@ -1,0 +1,6 @@
+/* expect: 5: floating-point argument 'double seconds' */
+provider bad {
+	probe fine(int);
+	probe measured(int count,
+	               double seconds);
+};

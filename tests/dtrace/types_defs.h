@@ -1,0 +1,3 @@
+/* Included by types.d through the preprocessor. */
+#define Oid unsigned int
+#define Flag unsigned char
