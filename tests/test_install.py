@@ -67,13 +67,15 @@ def check_installed(destdir):
         os.path.join(libdir, name) for name in (
             "libusdt.a", "libusdt.so", f"libusdt.so.{abi}", f"libusdt.so.{version}",
             "pkgconfig/usdt.pc", "pkgconfig/usdt-dynamic.pc",
-            "cmake/usdt/usdtConfig.cmake", "cmake/usdt/usdtConfigVersion.cmake")}
-    # Programs of the kit go to bindir; nothing else may be installed.
-    extra = {path for path in installed - expected if os.path.dirname(path) != bindir}
+            "cmake/usdt/usdtConfig.cmake", "cmake/usdt/usdtConfigVersion.cmake")} | {
+        os.path.join(bindir, "usdt-dtrace")}
+    extra = installed - expected
     check(expected <= installed, f"not installed: {sorted(expected - installed)}")
     check(not extra, f"installed beyond the kit: {sorted(extra)}")
     check(os.readlink(destdir + os.path.join(libdir, "libusdt.so")) == f"libusdt.so.{abi}",
           "libusdt.so does not link to the soname")
+    generator = destdir + os.path.join(bindir, "usdt-dtrace")
+    check(os.access(generator, os.X_OK), f"{generator} is not executable")
 
 
 def needed(binary):
