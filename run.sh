@@ -11,6 +11,9 @@ cd "$(dirname "$0")"
 
 BASE_PACKAGES="gcc pkg-config meson ninja-build python3 systemtap-sdt-dev libelf-dev bpftrace"
 TEST_PACKAGES="g++ clang lld libbpf-dev valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+# -m32 builds for the compile matrix (gcc-multilib itself conflicts with the
+# aarch64 cross compiler; gcc-12-multilib does not).
+TEST_PACKAGES="$TEST_PACKAGES gcc-12-multilib g++-12-multilib"
 
 # apt-get install the packages that are not installed yet.
 install() {

@@ -40,8 +40,15 @@
  *
  * ARGUMENTS: 0 to 12 of: integers of 1, 2, 4 or 8 bytes (signed or unsigned),
  * bool, enums (C and C++, signedness kept), pointers; strings as `const char *`.
- * Floating-point types, structs, unions and types wider than 8 bytes are
- * rejected at compile time: pass a scaled integer or a pointer instead.
+ * Floating-point types, structs, unions, arrays, types wider than 8 bytes and
+ * a 13th argument are rejected at compile time: pass a scaled integer or a
+ * pointer instead.
+ *
+ * WHERE A STATIC PROBE FIRES: a traced USDT_FIRE calls an out-of-line
+ * function (one per probe and translation unit) whose x86-64 site is a 5-byte
+ * nop the kernel can turn into a call (Linux 6.18), or a 1-byte nop on
+ * kernels before 6.16; USDT_FIRE_UNGATED's site is a 1-byte nop inlined
+ * where the compiler inlines. See "Probe sites" below.
  *
  * TRACING
  *
@@ -57,7 +64,11 @@
  *                    nothing and evaluates nothing.
  *   USDT_REQUIRE     make a missing <sys/sdt.h> a compile error; without it,
  *                    where <sys/sdt.h> is missing (another OS, package not
- *                    installed) probes compile as with USDT_DISABLE.
+ *                    installed) probes compile as with USDT_DISABLE, and a
+ *                    -m32 build on Debian (sys/sdt.h installed for x86-64
+ *                    only) gets a #warning saying so: define USDT_DISABLE
+ *                    to silence it, or put a copy of sys/sdt.h and
+ *                    sdt-config.h on the include path to keep the probes.
  *
  * CAVEAT: include usdt.h before any direct include of <sys/sdt.h> in the same
  * translation unit; usdt.h turns on sys/sdt.h's semaphore support, which
@@ -608,6 +619,12 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 #define USDT__OUT_OF_LINE __attribute__((noinline, cold))
 #endif
 
+/* Using its frame address makes the compiler give the out-of-line fire
+ * function a frame pointer even where the rest of the program has none, so
+ * that a stack walked through frame pointers (bpftrace's ustack) shows the
+ * function that fired the probe. */
+#define USDT__FRAME __asm__ __volatile__("" : : "r"(__builtin_frame_address(0)));
+
 /* `probe` is an array of one instance per argument and two more, so that a
  * call site can check its number of arguments with sizeof; its first
  * instance fires out of line, its second inline (USDT_FIRE_UNGATED). */
@@ -615,7 +632,7 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 	USDT__SEMAPHORE(provider, name);                                                  \
 	USDT__OUT_OF_LINE static void usdt__fire_##probe params                           \
 	{                                                                                 \
-		prepare fire;                                                             \
+		USDT__FRAME prepare fire;                                                 \
 	}                                                                                 \
 	static inline void usdt__fire_inline_##probe params                               \
 	{                                                                                 \
