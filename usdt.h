@@ -120,6 +120,9 @@ typedef struct usdt_probe {
 #    define _SDT_HAS_SEMAPHORES 1
 #  endif
 #  include <sys/sdt.h>
+#  if defined(__x86_64__)
+#    include <sys/utsname.h> /* uname: which nop static probes fire at */
+#  endif
 #endif
 
 /* ---- Machinery ---------------------------------------------------------- */
@@ -533,7 +536,6 @@ static inline unsigned long long usdt_now_ns(void)
 	__asm__ __volatile__(nop "\n" USDT__NOTE(provider, name, ""))
 
 #if defined(__x86_64__)
-#include <sys/utsname.h>
 /* The 5-byte nop, as bytes (an assembler may shorten a written nopl), at
  * an address that is a multiple of 8, so that it never crosses a page. */
 #define USDT__NOP5 ".balign 8\n990: .byte 0x0f, 0x1f, 0x44, 0x00, 0x00"
