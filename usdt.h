@@ -67,8 +67,8 @@
  *                    installed) probes compile as with USDT_DISABLE, and a
  *                    -m32 build on Debian (sys/sdt.h installed for x86-64
  *                    only) gets a #warning saying so: define USDT_DISABLE
- *                    to silence it, or put a copy of sys/sdt.h and
- *                    sdt-config.h on the include path to keep the probes.
+ *                    to silence it, or keep the probes with -isystem DIR,
+ *                    DIR holding copies of sys/sdt.h and sdt-config.h.
  *
  * CAVEAT: include usdt.h before any direct include of <sys/sdt.h> in the same
  * translation unit; usdt.h turns on sys/sdt.h's semaphore support, which
@@ -105,7 +105,7 @@ typedef struct usdt_probe {
  * on x86-64 would lose its probes without a word. */
 #    if defined(__i386__) && defined(__linux__) && defined(__has_include)
 #      if __has_include(<x86_64-linux-gnu/sys/sdt.h>)
-#        warning "usdt.h: <sys/sdt.h> is installed for x86-64 only, not for this 32-bit target, so every probe is compiled out; put a directory holding a copy of sys/sdt.h and sdt-config.h on the include path, or define USDT_DISABLE"
+#        warning "usdt.h: <sys/sdt.h> is installed for x86-64 only, not for this 32-bit target, so every probe is compiled out; add -isystem DIR for a directory DIR holding copies of sys/sdt.h and sdt-config.h, or define USDT_DISABLE"
 #      endif
 #    endif
 #    define USDT_DISABLE 1
