@@ -13,6 +13,9 @@ BASE_PACKAGES="gcc pkg-config meson ninja-build python3 systemtap-sdt-dev libelf
 TEST_PACKAGES="g++ clang lld make libbpf-dev valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 # Consumers of the installed kit (CMake) and the Python and Ruby bindings.
 CONSUMER_PACKAGES="cmake ruby ruby-ffi"
+# -m32 builds for the compile matrix (gcc-multilib itself conflicts with the
+# aarch64 cross compiler; gcc-12-multilib does not).
+TEST_PACKAGES="$TEST_PACKAGES gcc-12-multilib g++-12-multilib"
 
 # apt-get install the packages that are not installed yet.
 install() {

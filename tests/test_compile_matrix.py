@@ -13,8 +13,8 @@ Runs gcc, g++, clang and clang++ (from PATH) on the sources in tests/matrix:
     inline functions and templates, with GNU ld and with lld;
   - USDT_DISABLE, and a <sys/sdt.h> that is missing, with and without
     USDT_REQUIRE;
-  - floating-point, struct and 16-byte argument types fail to compile with an
-    error that names usdt.
+  - floating-point, struct, union, array and 16-byte argument types and 13
+    arguments fail to compile with a first error that names usdt.
 Every linked program is run once, untraced, and must exit 0.
 """
 
@@ -89,14 +89,15 @@ class Build:
                           + "\n  ".join(output[:MESSAGE_LINES]))
 
     def reject(self, argv, words):
-        """Run a compiler that must fail with an error message holding all words."""
+        """Run a compiler that must fail with a first error message holding
+        all words."""
         result = self.run(argv)
         if not self.check(result.returncode != 0,
                           f"compiled, expected an error: {' '.join(argv)}"):
             return
         errors = re.findall(r"\berror: (.*)", result.stderr)
-        self.check(any(all(w in e for w in words) for e in errors),
-                   f"no error message names {' and '.join(words)}:\n  "
+        self.check(errors and all(w in errors[0] for w in words),
+                   f"the first error message does not name {' and '.join(words)}:\n  "
                    + "\n  ".join(errors[:MESSAGE_LINES]))
 
     def execute(self, program):
@@ -150,6 +151,12 @@ class Elf:
         for s in self.symbols:
             if s["type"] == "FUNC" and s["value"] <= address < s["value"] + s["size"]:
                 return s["name"]
+        return None
+
+    def function_start(self, address):
+        for s in self.symbols:
+            if s["type"] == "FUNC" and s["value"] <= address < s["value"] + s["size"]:
+                return s["value"]
         return None
 
     def section_holding(self, address, length=1):
@@ -335,10 +342,15 @@ def multi_tu(family, mode, linker):
                       "-o", program]):
         elf = Elf(build, program)
         check_probes(build, elf, {"shared": ["-4", "8"], "main_only": ["-8"]})
-        functions = {elf.function_at(n["location"]) for n in elf.notes if n["name"] == "shared"}
-        build.check(functions >= {"main", "fire_in_a", "fire_in_b"},
-                    f"matrix:shared notes only in {sorted(map(str, functions))}, expected "
-                    "main, fire_in_a and fire_in_b")
+        # USDT_FIRE (main, a) calls an out-of-line fire function, one copy
+        # per unit; USDT_FIRE_UNGATED (b) is inlined.
+        shared = [n["location"] for n in elf.notes if n["name"] == "shared"]
+        functions = {elf.function_at(a) for a in shared}
+        copies = {elf.function_start(a) for a in shared
+                  if str(elf.function_at(a)).startswith("usdt__fire_p_shared")}
+        build.check("fire_in_b" in functions and len(copies) == 2,
+                    f"matrix:shared notes in {sorted(map(str, functions))}, expected "
+                    "fire_in_b and two copies of usdt__fire_p_shared")
         build.execute(program)
     return build
 
@@ -383,12 +395,16 @@ def jobs():
             yield missing_sdt, compiler, standards[-1]
         for std in ("c99", "c11"):
             for define in ("DECLARED=double", "DECLARED=float", "DECLARED=struct pair",
-                           "DECLARED=int128", "DECLARED=_Complex float", "FIRED=real"):
+                           "DECLARED=int128", "DECLARED=_Complex float", "FIRED=real",
+                           "DECLARED=char8", "FIRED=pair_value", "FIRED=word_value",
+                           "THIRTEEN_DECLARED", "THIRTEEN_FIRED"):
                 yield rejected, family, std, define
             yield rejected, family, std, "DECLARED=long", True
         for std in ("c++11", "c++2b"):
             for define in ("DECLARED=double", "DECLARED=float", "DECLARED=struct pair",
-                           "DECLARED=int128", "FIRED=real"):
+                           "DECLARED=int128", "FIRED=real", "DECLARED=char8",
+                           "FIRED=pair_value", "FIRED=word_value", "THIRTEEN_DECLARED",
+                           "THIRTEEN_FIRED"):
                 yield rejected, CXX[family], std, define
             yield rejected, CXX[family], std, "DECLARED=long", True
     for variant in link_variants():
