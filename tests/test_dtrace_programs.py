@@ -105,18 +105,20 @@ def compare_notes(name):
             check(probes_start <= note["semaphore"] < probes_end,
                   f"{generator}'s {name}: {note['provider']}:{note['name']} has its semaphore "
                   f"{note['semaphore']:#x} outside .probes")
-        by_generator[generator] = collections.Counter(
-            (n["provider"], n["name"], n["args"]) for n in found)
+        # A probe may have several sites (usdt.h: one per fire function
+        # and kind of nop), each with its note: every one must agree.
+        distinct = {(n["provider"], n["name"], n["args"]) for n in found}
+        check(len(distinct) == len({(p, n) for p, n, _ in distinct}),
+              f"{generator}'s {name}: sites of one probe disagree on its arguments: "
+              f"{sorted(distinct)}")
+        by_generator[generator] = distinct
     ours, theirs = by_generator["usdt"], by_generator["systemtap"]
     if ours != theirs:
-        only_ours = sorted((ours - theirs).elements())
-        only_theirs = sorted((theirs - ours).elements())
-        tracing.fail(f"{name}: notes differ\n  only usdt-dtrace's: {only_ours}\n"
-                     f"  only systemtap's: {only_theirs}")
-    probes = {(p, n) for p, n, _ in ours}
-    print(f"ok: {name}: {sum(ours.values())} notes of {len(probes)} probes equal "
-          "(provider, name, argument sizes and signs), every semaphore in .probes", flush=True)
-    return sum(ours.values())
+        tracing.fail(f"{name}: notes differ\n  only usdt-dtrace's: {sorted(ours - theirs)}\n"
+                     f"  only systemtap's: {sorted(theirs - ours)}")
+    print(f"ok: {name}: the notes of {len(ours)} probes equal (provider, name, argument "
+          "sizes and signs) at every site, every semaphore in .probes", flush=True)
+    return len(ours)
 
 
 def bpftrace_script(binary, found):

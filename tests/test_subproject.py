@@ -17,10 +17,9 @@ tracing.require_tracer()
 project = os.path.join(scratch, "consumer")
 shutil.rmtree(project, ignore_errors=True)
 shutil.copytree(os.path.join(root, "tests", "consumer"), project)
+# The kit's repository as a user checks it out under subprojects/.
 kit = os.path.join(project, "subprojects", "usdt")
-os.makedirs(kit)
-for name in ("meson.build", "usdt.h", "usdt_dynamic.c"):
-    shutil.copy(os.path.join(root, name), kit)
+shutil.copytree(root, kit, ignore=shutil.ignore_patterns(".git", "build*", "__pycache__"))
 
 build = os.path.join(project, "build")
 for argv in (["meson", "setup", build, project], ["meson", "compile", "-C", build]):
