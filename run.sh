@@ -11,6 +11,9 @@ cd "$(dirname "$0")"
 
 BASE_PACKAGES="gcc pkg-config meson ninja-build python3 systemtap-sdt-dev libelf-dev bpftrace"
 TEST_PACKAGES="g++ clang lld libbpf-dev valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+# gdb for its probe test; 32-bit headers for the -m32 compile matrix (not
+# gcc-multilib, which conflicts with gcc-aarch64-linux-gnu on Debian 12).
+TEST_PACKAGES="$TEST_PACKAGES gdb gcc-12-multilib g++-12-multilib"
 
 # apt-get install the packages that are not installed yet.
 install() {
