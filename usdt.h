@@ -40,8 +40,15 @@
  *
  * ARGUMENTS: 0 to 12 of: integers of 1, 2, 4 or 8 bytes (signed or unsigned),
  * bool, enums (C and C++, signedness kept), pointers; strings as `const char *`.
- * Floating-point types, structs, unions and types wider than 8 bytes are
- * rejected at compile time: pass a scaled integer or a pointer instead.
+ * Floating-point types, structs, unions, arrays, types wider than 8 bytes and
+ * a 13th argument are rejected at compile time: pass a scaled integer or a
+ * pointer instead.
+ *
+ * WHERE A STATIC PROBE FIRES: a traced USDT_FIRE calls an out-of-line
+ * function (one per probe and translation unit) whose x86-64 site is a 5-byte
+ * nop the kernel can turn into a call (Linux 6.18), or a 1-byte nop on
+ * kernels before 6.16; USDT_FIRE_UNGATED's site is a 1-byte nop inlined
+ * where the compiler inlines. See "Probe sites" below.
  *
  * TRACING
  *
@@ -57,7 +64,11 @@
  *                    nothing and evaluates nothing.
  *   USDT_REQUIRE     make a missing <sys/sdt.h> a compile error; without it,
  *                    where <sys/sdt.h> is missing (another OS, package not
- *                    installed) probes compile as with USDT_DISABLE.
+ *                    installed) probes compile as with USDT_DISABLE, and a
+ *                    -m32 build on Debian (sys/sdt.h installed for x86-64
+ *                    only) gets a #warning saying so: define USDT_DISABLE
+ *                    to silence it, or put a copy of sys/sdt.h and
+ *                    sdt-config.h on the include path to keep the probes.
  *
  * CAVEAT: include usdt.h before any direct include of <sys/sdt.h> in the same
  * translation unit; usdt.h turns on sys/sdt.h's semaphore support, which
@@ -90,6 +101,13 @@ typedef struct usdt_probe {
 #    if defined(USDT_REQUIRE)
 #      error "usdt.h: USDT_REQUIRE is set but <sys/sdt.h> is unavailable (Debian: apt-get install systemtap-sdt-dev)"
 #    endif
+/* Debian installs sys/sdt.h for its native architecture only: a -m32 build
+ * on x86-64 would lose its probes without a word. */
+#    if defined(__i386__) && defined(__linux__) && defined(__has_include)
+#      if __has_include(<x86_64-linux-gnu/sys/sdt.h>)
+#        warning "usdt.h: <sys/sdt.h> is installed for x86-64 only, not for this 32-bit target, so every probe is compiled out; put a directory holding a copy of sys/sdt.h and sdt-config.h on the include path, or define USDT_DISABLE"
+#      endif
+#    endif
 #    define USDT_DISABLE 1
 #  endif
 #endif
@@ -108,9 +126,13 @@ typedef struct usdt_probe {
 
 #define USDT__CAT_(a, b) a##b
 #define USDT__CAT(a, b) USDT__CAT_(a, b)
-/* The number of arguments, 1 to 15. */
-#define USDT__NARG(...) USDT__NARG_(__VA_ARGS__, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
-#define USDT__NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, n, ...) n
+/* The number of arguments, 1 to 24. */
+#define USDT__NARG(...)                                                                   \
+	USDT__NARG_(__VA_ARGS__, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, \
+		    8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define USDT__NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16,  \
+		    _17, _18, _19, _20, _21, _22, _23, _24, n, ...)                            \
+	n
 /* FIRST(p, ...) is p. */
 #define USDT__FIRST(...) USDT__FIRST_(__VA_ARGS__, ~)
 #define USDT__FIRST_(p, ...) p
@@ -187,12 +209,22 @@ template <bool declared_count> struct usdt__arity {
 	static_assert(declared_count, "usdt: a static probe fired with a number of arguments "
 				      "other than its declaration's");
 };
+template <bool at_most_12> struct usdt__max_args {
+	static_assert(at_most_12, "usdt: a probe takes at most 12 arguments");
+};
+/* Whether tracers should read an argument of type T as signed. */
+template <typename T> struct usdt__signed {
+	static const bool value = std::is_signed<typename usdt__recorded<T>::type>::value;
+};
 #define USDT__TO_U64(x) usdt__to_u64(x)
 #define USDT__FROM_U64(T, v) usdt__from_u64<usdt__recorded<T>::type>(v)
 #define USDT__FUNCTION_CAST(type, f) reinterpret_cast<type>(f)
 #define USDT__CHECK_ARITY(probe, n) \
 	((void)sizeof(usdt__arity<sizeof(probe) == sizeof(void *) || \
-				  sizeof(probe) == (n) * sizeof(usdt_probe)>))
+				  sizeof(probe) == ((n) + 1) * sizeof(usdt_probe)>))
+#define USDT__TOO_MANY_ARGUMENTS() ((void)sizeof(usdt__max_args<false>))
+#define USDT__TOO_MANY_TYPES() static_assert(false, "usdt: a probe takes at most 12 arguments")
+#define USDT__SIGNED(T) usdt__signed<T>::value
 #define USDT__TYPE_CHECK(probe, i, T)                                                      \
 	static_assert((std::is_integral<T>::value || std::is_enum<T>::value ||             \
 		       std::is_pointer<T>::value) && sizeof(T) <= 8,                        \
@@ -207,6 +239,8 @@ template <bool declared_count> struct usdt__arity {
 	((void)sizeof(struct {                                                               \
 		int usdt_probe_argument_must_be_an_integer_or_pointer_of_at_most_8_bytes     \
 			: (__builtin_classify_type(x) == 8 || __builtin_classify_type(x) == 9 || \
+			   __builtin_classify_type(x) == 12 ||                               \
+			   __builtin_classify_type(x) == 13 ||                               \
 			   (!USDT__IS_POINTER(x) && sizeof(x) > 8)) ? -1 : 1;                \
 	}),                                                                                  \
 	 (usdt__u64)__builtin_choose_expr(USDT__IS_POINTER(x), (uintptr_t)(x), (x)))
@@ -217,16 +251,27 @@ template <bool declared_count> struct usdt__arity {
 	((void)sizeof(struct {                                                       \
 		int usdt_static_probe_fired_with_another_number_of_arguments         \
 			: (sizeof(probe) == sizeof(void *) ||                        \
-			   sizeof(probe) == (n) * sizeof(usdt_probe)) ? 1 : -1;      \
+			   sizeof(probe) == ((n) + 1) * sizeof(usdt_probe)) ? 1 : -1; \
 	}))
+#define USDT__TOO_MANY_ARGUMENTS() \
+	((void)sizeof(struct { int usdt_a_probe_takes_at_most_12_arguments : -1; }))
+/* An array type is the one that changes when its value is used (decays). */
+#define USDT__IS_ARRAY(T) \
+	(!__builtin_types_compatible_p(__typeof__(T), __typeof__(((void)0, *(__typeof__(T) *)0))))
 #define USDT__SCALAR(T) (USDT__CLASS(T) != 8 && USDT__CLASS(T) != 9 && USDT__CLASS(T) != 12 && \
-			 USDT__CLASS(T) != 13 && sizeof(T) <= 8)
+			 USDT__CLASS(T) != 13 && !USDT__IS_ARRAY(T) && sizeof(T) <= 8)
+/* Pointers through intptr_t: same size, so no warning about the cast. */
+#define USDT__SIGNED(T)                                                                        \
+	__builtin_choose_expr(USDT__CLASS(T) == 5, 0,                                          \
+			      (__typeof__(T))(intptr_t)-1 < (__typeof__(T))(intptr_t)1)
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 #define USDT__TYPE_CHECK(probe, i, T)                                                   \
 	_Static_assert(USDT__SCALAR(T), "usdt: argument " #i " of probe " #probe         \
 					" must be an integer, enum, bool or pointer of at most " \
 					"8 bytes (floating-point: use a scaled integer)")
+#define USDT__TOO_MANY_TYPES() _Static_assert(0, "usdt: a probe takes at most 12 arguments")
 #else
+#define USDT__TOO_MANY_TYPES() typedef char usdt__a_probe_takes_at_most_12_arguments[-1]
 #define USDT__TYPE_CHECK(probe, i, T)                                                    \
 	typedef char usdt__argument_##i##_of_##probe##_must_be_integer_or_pointer_of_8_bytes \
 		[(USDT__SCALAR(T)) ? 1 : -1]
@@ -253,6 +298,18 @@ template <bool declared_count> struct usdt__arity {
 #define USDT__CALL_N(probe, ...)                                                              \
 	USDT__FUNCTION_CAST(void (*)(USDT__FOR(USDT__U64_TYPE, ~, USDT__COMMA, __VA_ARGS__)), \
 			    (probe)->fire)(USDT__FOR(USDT__U64_VALUE, ~, USDT__COMMA, __VA_ARGS__))
+/* 13 to 23 arguments: an error that says so, first. */
+#define USDT__CALL_14(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__CALL_15(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__CALL_16(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__CALL_17(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__CALL_18(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__CALL_19(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__CALL_20(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__CALL_21(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__CALL_22(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__CALL_23(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__CALL_24(...) USDT__TOO_MANY_ARGUMENTS()
 
 /* ---- The call-site verbs ------------------------------------------------ */
 
@@ -260,25 +317,23 @@ template <bool declared_count> struct usdt__arity {
 
 /* Nonzero while a tracer is attached: one volatile 16-bit load, never hoisted.
  * On x86-64 the load is the compare itself, which gcc does not make of a
- * volatile load: a static probe's check is then `cmpw $0, sem(%rip); jne`. */
+ * volatile load: a static probe's check is then `cmpw $0, sem(%rip); jne`.
+ * A macro, not a function, so that it is inline at every optimization level. */
 #if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
-__attribute__((always_inline)) static inline int
-usdt__enabled(const volatile unsigned short *semaphore)
-{
-	int on;
-	__asm__ __volatile__("{cmpw $0, %1|cmp WORD PTR %1, 0}" : "=@ccnz"(on) : "m"(*semaphore));
-	return on;
-}
+#define USDT_ENABLED(probe) USDT__ENABLED((probe)->semaphore)
+#define USDT__ENABLED(semaphore)                                                              \
+	__extension__({                                                                       \
+		int usdt__on;                                                                 \
+		__asm__ __volatile__("{cmpw $0, %1|cmp WORD PTR %1, 0}" : "=@ccnz"(usdt__on) \
+				     : "m"(*(semaphore)));                                    \
+		usdt__on;                                                                     \
+	})
 #else
-__attribute__((always_inline)) static inline int
-usdt__enabled(const volatile unsigned short *semaphore)
-{
-	return *semaphore != 0;
-}
+#define USDT_ENABLED(probe) (*(probe)->semaphore != 0)
 #endif
-#define USDT_ENABLED(probe) usdt__enabled((probe)->semaphore)
 
-/* Fire the probe if a tracer is attached; arguments are evaluated only then. */
+/* Fire the probe if a tracer is attached; arguments are evaluated only then.
+ * A static probe's fire function is out of line (see "Probe sites" below). */
 #define USDT_FIRE(...)                                                          \
 	do {                                                                    \
 		const usdt_probe *const usdt__probe = USDT__FIRST(__VA_ARGS__); \
@@ -288,12 +343,16 @@ usdt__enabled(const volatile unsigned short *semaphore)
 	} while (0)
 
 /* Fire without the enabled check: a static probe is then only its nop; the
- * arguments are always evaluated. */
-#define USDT_FIRE_UNGATED(...)                                                  \
-	do {                                                                    \
-		const usdt_probe *const usdt__probe = USDT__FIRST(__VA_ARGS__); \
-		USDT__CHECK_ARITY(USDT__FIRST(__VA_ARGS__), USDT__NARG(__VA_ARGS__)); \
-		USDT__CALL(usdt__probe, __VA_ARGS__);                           \
+ * arguments are always evaluated. A static probe's second instance holds the
+ * fire function meant to be inlined (the first one's is out of line); a
+ * dynamic probe is a pointer, which sizeof tells apart. */
+#define USDT_FIRE_UNGATED(...)                                                           \
+	do {                                                                             \
+		const usdt_probe *const usdt__probe =                                    \
+			USDT__FIRST(__VA_ARGS__) +                                       \
+			(sizeof(USDT__FIRST(__VA_ARGS__)) != sizeof(void *));            \
+		USDT__CHECK_ARITY(USDT__FIRST(__VA_ARGS__), USDT__NARG(__VA_ARGS__));    \
+		USDT__CALL(usdt__probe, __VA_ARGS__);                                    \
 	} while (0)
 
 #else /* USDT_DISABLE */
@@ -338,16 +397,19 @@ static inline unsigned long long usdt_now_ns(void)
  * probe is no longer enabled. */
 #define USDT_FIRE_ELAPSED(...) \
 	USDT__CAT(USDT__ELAPSED_, USDT__MORE_THAN_TWO(__VA_ARGS__))(__VA_ARGS__)
-#define USDT__MORE_THAN_TWO(...) \
-	USDT__NARG_(__VA_ARGS__, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, ~)
+#define USDT__MORE_THAN_TWO(...)                                                                 \
+	USDT__NARG_(__VA_ARGS__, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, \
+		    0, 0, ~)
 #define USDT__ELAPSED_0(probe, start) USDT__ELAPSED(probe, start, )
 #define USDT__ELAPSED_1(probe, start, ...) USDT__ELAPSED(probe, start, USDT__AND(__VA_ARGS__))
 #define USDT__AND(...) , __VA_ARGS__
-#define USDT__ELAPSED(probe, start, more)                                         \
-	do {                                                                      \
-		const unsigned long long usdt__start = (start);                   \
-		if (__builtin_expect(usdt__start != 0 && USDT_ENABLED(probe), 0)) \
-			USDT_FIRE_UNGATED(probe, usdt_now_ns() - usdt__start more); \
+#define USDT__ELAPSED(probe, start, more)                                              \
+	do {                                                                           \
+		const unsigned long long usdt__start = (start);                        \
+		const usdt_probe *const usdt__probe = (probe);                         \
+		USDT__CHECK_ARITY(probe, USDT__NARG(probe, usdt__start more));         \
+		if (__builtin_expect(usdt__start != 0 && USDT_ENABLED(usdt__probe), 0)) \
+			USDT__CALL(usdt__probe, probe, usdt_now_ns() - usdt__start more); \
 	} while (0)
 #endif
 
@@ -360,10 +422,163 @@ static inline unsigned long long usdt_now_ns(void)
  * name are identifiers. */
 #define USDT_STATIC_PROBE(...) \
 	USDT__CAT(USDT__STATIC_, USDT__MORE_THAN_THREE(__VA_ARGS__))(__VA_ARGS__)
-#define USDT__MORE_THAN_THREE(...) \
-	USDT__NARG_(__VA_ARGS__, N, N, N, N, N, N, N, N, N, N, N, N, 0, ~, ~, ~)
+/* 0: no argument, N: 1 to 12, X: more. */
+#define USDT__MORE_THAN_THREE(...)                                                              \
+	USDT__NARG_(__VA_ARGS__, X, X, X, X, X, X, X, X, X, N, N, N, N, N, N, N, N, N, N, N, N, 0, \
+		    ~, ~, ~)
+#define USDT__STATIC_X(...) USDT__TOO_MANY_TYPES()
 
 #ifndef USDT_DISABLE
+
+/* The semaphore, weak and hidden so every translation unit of one binary or
+ * shared library that declares the probe shares one; used, because notes
+ * name it from assembly only. */
+#define USDT__SEMAPHORE_NAME(provider, name) provider##_##name##_semaphore
+#define USDT__SEMAPHORE(provider, name)                                                  \
+	extern volatile unsigned short USDT__SEMAPHORE_NAME(provider, name) __asm__(       \
+		#provider "_" #name "_semaphore") __attribute__((visibility("hidden")));      \
+	__attribute__((weak, used, visibility("hidden"), section(".probes")))               \
+	volatile unsigned short USDT__SEMAPHORE_NAME(provider, name) __asm__(              \
+		#provider "_" #name "_semaphore") = 0
+
+/* ---- Probe sites -------------------------------------------------------- */
+
+/* A static probe has two fire functions, each holding probe sites (a nop and
+ * its stapsdt note):
+ *
+ * - usdt__fire_PROBE, called by USDT_FIRE (and USDT_FIRE_ELAPSED) only while
+ *   traced, never inlined: one copy per translation unit. Entered by call,
+ *   nothing of its caller lives below its stack pointer, so on x86-64 its
+ *   site can be the 5-byte nop `0f 1f 44 00 00` that Linux 6.18 (commit
+ *   ba2bfc97b4629, "uprobes/x86: Add support to optimize uprobes") turns
+ *   into a call to its uprobe trampoline: the trampoline's call writes
+ *   below the stack pointer, which is safe here and not in an inlined probe.
+ *   Kernels before 6.16 (commit 610f6e14c29d, "uprobes/x86: Add support to
+ *   emulate NOP instructions") single-step a 5-byte nop out of line, slower
+ *   than the emulated 1-byte nop (0x90, emulated for years). So the function
+ *   has both sites, and the first traced fire picks one for the whole
+ *   process from the running kernel's version: the 5-byte nop from 6.16, the
+ *   1-byte nop before. A tracer attaches to both; one of them fires.
+ * - usdt__fire_inline_PROBE, called by USDT_FIRE_UNGATED: one 1-byte nop,
+ *   inlined at each call site when the compiler inlines (from -O1; not at
+ *   -O0 or with -fno-inline, where it stays one out-of-line copy per
+ *   translation unit). Never forced: always_inline fails to compile at -Og
+ *   and under optimize attributes.
+ *
+ * The notes are written here rather than by sys/sdt.h, in its format: every
+ * argument in a 64-bit register holding the value extended to 64 bits by its
+ * type's sign (`-1@%rsi`, not `-1@%sil`, which tracers read the same way and
+ * gdb 13 can parse also for r8 to r15), on i386 in memory (`8@4(%esp)`: a
+ * register pair cannot be named), on aarch64 an x register. */
+
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
+#define USDT__OWN_NOTES 1
+#endif
+
+#ifdef USDT__OWN_NOTES
+
+#if defined(__LP64__) || defined(_LP64)
+#define USDT__ASM_ADDRESS ".8byte "
+#else
+#define USDT__ASM_ADDRESS ".4byte "
+#endif
+
+/* The stapsdt note of the site at local label 990, and the .stapsdt.base
+ * section every tracer expects next to it (shared by all notes of a link). */
+#define USDT__NOTE(provider, name, arguments)                                      \
+	".pushsection .note.stapsdt,\"?\",\"note\"\n"                              \
+	".balign 4\n"                                                              \
+	".4byte 992f-991f, 994f-993f, 3\n"                                         \
+	"991: .asciz \"stapsdt\"\n"                                                \
+	"992: .balign 4\n"                                                         \
+	"993: " USDT__ASM_ADDRESS "990b\n"                                         \
+	USDT__ASM_ADDRESS "_.stapsdt.base\n"                                       \
+	USDT__ASM_ADDRESS #provider "_" #name "_semaphore\n"                        \
+	".asciz \"" #provider "\"\n"                                               \
+	".asciz \"" #name "\"\n"                                                   \
+	".asciz \"" arguments "\"\n"                                               \
+	"994: .balign 4\n"                                                         \
+	".popsection\n"                                                            \
+	".ifndef _.stapsdt.base\n"                                                 \
+	".pushsection .stapsdt.base,\"aG\",\"progbits\",.stapsdt.base,comdat\n"    \
+	".weak _.stapsdt.base\n"                                                   \
+	".hidden _.stapsdt.base\n"                                                 \
+	"_.stapsdt.base: .space 1\n"                                               \
+	".size _.stapsdt.base, 1\n"                                                \
+	".popsection\n"                                                            \
+	".endif\n"
+
+/* Argument i: its spec, "[-]size@operand", and its two asm operands. */
+#if defined(__x86_64__)
+#define USDT__SPEC(c, i, T) "%c[usdt__s" #i "]@%q[usdt__a" #i "]"
+#define USDT__CONSTRAINT "r"
+#elif defined(__i386__)
+#define USDT__SPEC(c, i, T) "%c[usdt__s" #i "]@%[usdt__a" #i "]"
+#define USDT__CONSTRAINT "m"
+#else
+#define USDT__SPEC(c, i, T) "%c[usdt__s" #i "]@%[usdt__a" #i "]"
+#define USDT__CONSTRAINT "r"
+#endif
+#define USDT__SPACE() " "
+#define USDT__OPERANDS(c, i, T)                                                            \
+	[usdt__s##i] "n"((USDT__SIGNED(T) ? -1 : 1) *                                      \
+			 (sizeof(T) == 1 ? 1 : sizeof(T) == 2 ? 2 : sizeof(T) == 4 ? 4 : 8)), \
+	[usdt__a##i] USDT__CONSTRAINT(usdt__a##i)
+
+/* One site: a nop, then its note. */
+#define USDT__SITE(nop, provider, name, specs, ...) \
+	__asm__ __volatile__(nop "\n" USDT__NOTE(provider, name, specs) : : __VA_ARGS__)
+#define USDT__SITE_0(nop, provider, name) \
+	__asm__ __volatile__(nop "\n" USDT__NOTE(provider, name, ""))
+
+#if defined(__x86_64__)
+#include <sys/utsname.h>
+/* The 5-byte nop, as bytes (an assembler may shorten a written nopl), at
+ * an address that is a multiple of 8, so that it never crosses a page. */
+#define USDT__NOP5 ".balign 8\n990: .byte 0x0f, 0x1f, 0x44, 0x00, 0x00"
+#define USDT__NOP1 "990: nop"
+/* 0: not decided yet; 1: 1-byte nop sites; 2: 5-byte nop sites. */
+extern int usdt__site_choice;
+__attribute__((weak, visibility("hidden"))) int usdt__site_choice;
+__attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
+{
+	struct utsname system;
+	int major = 0, minor = 0, choice;
+	const char *c = system.release;
+	if (uname(&system) != 0)
+		system.release[0] = '\0'; /* then 1-byte nops */
+	for (; *c >= '0' && *c <= '9'; c++)
+		major = major * 10 + (*c - '0');
+	for (c += *c == '.'; *c >= '0' && *c <= '9'; c++)
+		minor = minor * 10 + (*c - '0');
+	choice = major > 6 || (major == 6 && minor >= 16) ? 2 : 1;
+	__atomic_store_n(&usdt__site_choice, choice, __ATOMIC_RELAXED);
+	return choice;
+}
+#define USDT__NOP5_SITES()                                                  \
+	(__atomic_load_n(&usdt__site_choice, __ATOMIC_RELAXED) == 2 ||       \
+	 (__atomic_load_n(&usdt__site_choice, __ATOMIC_RELAXED) == 0 &&      \
+	  usdt__choose_sites() == 2))
+#define USDT__FIRE_SITES(site, ...)                            \
+	do {                                                   \
+		if (USDT__NOP5_SITES())                        \
+			site(USDT__NOP5, __VA_ARGS__);         \
+		else                                           \
+			site(USDT__NOP1, __VA_ARGS__);         \
+	} while (0)
+#define USDT__INLINE_SITE(site, ...) site(USDT__NOP1, __VA_ARGS__)
+#else
+#define USDT__FIRE_SITES(site, ...) site("990: nop", __VA_ARGS__)
+#define USDT__INLINE_SITE(site, ...) site("990: nop", __VA_ARGS__)
+#endif
+
+#define USDT__SITES_0(where, provider, name) where(USDT__SITE_0, provider, name)
+#define USDT__SITES_N(where, provider, name, ...)                                  \
+	where(USDT__SITE, provider, name,                                          \
+	      USDT__FOR(USDT__SPEC, ~, USDT__SPACE, __VA_ARGS__),                  \
+	      USDT__FOR(USDT__OPERANDS, ~, USDT__COMMA, __VA_ARGS__))
+
+#else /* !USDT__OWN_NOTES: sys/sdt.h writes the notes, 1-byte nops only */
 
 /* sys/sdt.h invokes one of its own variadic macros without variadic
  * arguments, which clang -Wpedantic reports at the user's call site. */
@@ -377,53 +592,70 @@ static inline unsigned long long usdt_now_ns(void)
 #define USDT__SDT_BEGIN
 #define USDT__SDT_END
 #endif
-
-/* The semaphore, weak and hidden so every translation unit of one binary or
- * shared library that declares the probe shares one. */
-#define USDT__SEMAPHORE_NAME(provider, name) provider##_##name##_semaphore
-#define USDT__SEMAPHORE(provider, name)                                                  \
-	extern volatile unsigned short USDT__SEMAPHORE_NAME(provider, name) __asm__(       \
-		#provider "_" #name "_semaphore") __attribute__((visibility("hidden")));      \
-	__attribute__((weak, visibility("hidden"), section(".probes"))) volatile unsigned short \
-	USDT__SEMAPHORE_NAME(provider, name) __asm__(#provider "_" #name "_semaphore") = 0
-
-/* Per argument i of type T, in the fire function: its parameter; bringing it
- * back to T and out to 64 bits again, so that the register holds its sign or
- * zero extension (tracers disagree on widening what the note's size leaves
- * out: bpftrace 0.17 reads the whole register); hiding it in a register from
- * the optimizer, so that sys/sdt.h records a register, not an immediate such
- * as 4@$-1 for UINT32_MAX that tracers widen differently; and what sys/sdt.h
- * records. All of this runs only while traced. */
-#define USDT__PARAM(c, i, T) usdt__u64 usdt__a##i
-#define USDT__PREPARE(c, i, T)                                           \
-	usdt__a##i = USDT__TO_U64(USDT__FROM_U64(T, usdt__a##i)); \
-	__asm__("" : "+r"(usdt__a##i));
 #define USDT__RECORD(c, i, T) USDT__FROM_U64(T, usdt__a##i)
+#define USDT__SITES_0(where, provider, name) \
+	USDT__SDT_BEGIN STAP_PROBE(provider, name); USDT__SDT_END
+#define USDT__SITES_N(where, provider, name, ...)                                      \
+	USDT__SDT_BEGIN USDT__CAT(STAP_PROBE, USDT__NARG(__VA_ARGS__))(                 \
+		provider, name, USDT__FOR(USDT__RECORD, ~, USDT__COMMA, __VA_ARGS__)); \
+	USDT__SDT_END
 
-/* The fire function holds the sys/sdt.h probe; it is always inlined where the
- * compiler can see the call, leaving the nop and the note at the call site.
- * `probe` is an array of one instance per argument and one more, so that a
- * call site can check its number of arguments with sizeof. */
-#define USDT__STATIC_DEFINE(probe, provider, name, n, params, prepare, stap, stap_args) \
-	USDT__SEMAPHORE(provider, name);                                                \
-	__attribute__((always_inline)) static inline void usdt__fire_##probe params      \
-	{                                                                               \
-		prepare USDT__SDT_BEGIN stap stap_args; USDT__SDT_END                   \
-	}                                                                               \
-	__attribute__((unused)) static const usdt_probe probe[(n) + 1] = {              \
+#endif /* USDT__OWN_NOTES */
+
+/* Per argument i of type T, in a fire function: its parameter, and bringing
+ * it back to T and out to 64 bits again, so that the value recorded holds
+ * its sign or zero extension (tracers disagree on widening what the note's
+ * size leaves out: bpftrace 0.17 reads the whole register). */
+#define USDT__PARAM(c, i, T) usdt__u64 usdt__a##i
+#define USDT__PREPARE(c, i, T) usdt__a##i = USDT__TO_U64(USDT__FROM_U64(T, usdt__a##i));
+
+/* Never inlined, never cloned with constants folded in, cold. */
+#if defined(__has_attribute)
+#if __has_attribute(noipa)
+#define USDT__OUT_OF_LINE __attribute__((noipa, cold))
+#endif
+#endif
+#ifndef USDT__OUT_OF_LINE
+#define USDT__OUT_OF_LINE __attribute__((noinline, cold))
+#endif
+
+/* Using its frame address makes the compiler give the out-of-line fire
+ * function a frame pointer even where the rest of the program has none, so
+ * that a stack walked through frame pointers (bpftrace's ustack) shows the
+ * function that fired the probe. */
+#define USDT__FRAME __asm__ __volatile__("" : : "r"(__builtin_frame_address(0)));
+
+/* `probe` is an array of one instance per argument and two more, so that a
+ * call site can check its number of arguments with sizeof; its first
+ * instance fires out of line, its second inline (USDT_FIRE_UNGATED). */
+#define USDT__STATIC_DEFINE(probe, provider, name, n, params, prepare, fire, fire_inline) \
+	USDT__SEMAPHORE(provider, name);                                                  \
+	USDT__OUT_OF_LINE static void usdt__fire_##probe params                           \
+	{                                                                                 \
+		USDT__FRAME prepare fire;                                                 \
+	}                                                                                 \
+	static inline void usdt__fire_inline_##probe params                               \
+	{                                                                                 \
+		prepare fire_inline;                                                      \
+	}                                                                                 \
+	__attribute__((unused)) static const usdt_probe probe[(n) + 2] = {              \
 		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
-		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_##probe) }             \
+		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_##probe) },            \
+		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
+		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_inline_##probe) }      \
 	}
 
-#define USDT__STATIC_0(probe, provider, name) \
-	USDT__STATIC_DEFINE(probe, provider, name, 0, (void), , STAP_PROBE, (provider, name))
-#define USDT__STATIC_N(probe, provider, name, ...)                                          \
-	USDT__FOR(USDT__TYPE_CHECK, probe, USDT__SEMICOLON, __VA_ARGS__);                   \
-	USDT__STATIC_DEFINE(probe, provider, name, USDT__NARG(__VA_ARGS__),                 \
-			    (USDT__FOR(USDT__PARAM, ~, USDT__COMMA, __VA_ARGS__)),          \
-			    USDT__FOR(USDT__PREPARE, ~, USDT__NOTHING, __VA_ARGS__),        \
-			    USDT__CAT(STAP_PROBE, USDT__NARG(__VA_ARGS__)),                 \
-			    (provider, name, USDT__FOR(USDT__RECORD, ~, USDT__COMMA, __VA_ARGS__)))
+#define USDT__STATIC_0(probe, provider, name)                                     \
+	USDT__STATIC_DEFINE(probe, provider, name, 0, (void), ,                   \
+			    USDT__SITES_0(USDT__FIRE_SITES, provider, name),      \
+			    USDT__SITES_0(USDT__INLINE_SITE, provider, name))
+#define USDT__STATIC_N(probe, provider, name, ...)                                    \
+	USDT__FOR(USDT__TYPE_CHECK, probe, USDT__SEMICOLON, __VA_ARGS__);             \
+	USDT__STATIC_DEFINE(probe, provider, name, USDT__NARG(__VA_ARGS__),           \
+			    (USDT__FOR(USDT__PARAM, ~, USDT__COMMA, __VA_ARGS__)),    \
+			    USDT__FOR(USDT__PREPARE, ~, USDT__NOTHING, __VA_ARGS__),  \
+			    USDT__SITES_N(USDT__FIRE_SITES, provider, name, __VA_ARGS__), \
+			    USDT__SITES_N(USDT__INLINE_SITE, provider, name, __VA_ARGS__))
 
 #else /* USDT_DISABLE */
 

@@ -5,8 +5,9 @@
  *            prints "CASE NS_PER_ITERATION" per loop run
  *        bench_fire traced FIRES RUNS
  *            prints "ready pid=N path=P" (P: the dynamic provider), waits for
- *            a tracer on bench:raw_fire, bench:static_fire, bench:done and
- *            P's bench:dynamic_fire, times the gated loops RUNS times, prints
+ *            a tracer on bench:raw_fire, bench:static_fire, bench:nop5_fire,
+ *            bench:done and P's bench:dynamic_fire, times the gated loops RUNS
+ *            times, round robin, prints
  *            "CASE NS_PER_FIRE" per loop run and "fired CASE N", fires
  *            bench:done
  *
@@ -38,12 +39,14 @@ USDT_STATIC_PROBE(bench_done, bench, done);
  * one, even the bare probe whose code never reads it. */
 __attribute__((section(".probes"))) volatile unsigned short bench_raw_fire_semaphore;
 __attribute__((section(".probes"))) volatile unsigned short bench_raw_bare_semaphore;
+__attribute__((section(".probes"))) volatile unsigned short bench_nop5_fire_semaphore;
 
 static const usdt_probe *bench_dynamic;
 
 /* The gated loops pass the fire count as the argument: it is evaluated
  * exactly when the probe fires, so it counts the fires a tracer must see. */
 static unsigned long long bench_fired_raw, bench_fired_static, bench_fired_dynamic;
+static unsigned long long bench_fired_nop5;
 
 __attribute__((noinline)) static void bench_loop_empty(unsigned long long n)
 {
@@ -63,6 +66,28 @@ __attribute__((noinline)) static void bench_loop_raw_gated(unsigned long long n)
 	for (unsigned long long i = 0; i < n; i++)
 		if (__builtin_expect(bench_raw_fire_semaphore, 0))
 			STAP_PROBE1(bench, raw_fire, ++bench_fired_raw);
+}
+
+/* The reference for a traced fire on the kernel's fast path: the 5-byte nop
+ * inline in the loop, behind the same test. The stack pointer steps over the
+ * red zone around it, which the trampoline's call would overwrite. */
+__attribute__((noinline)) static void bench_loop_nop5_gated(unsigned long long n)
+{
+	for (unsigned long long i = 0; i < n; i++)
+		if (__builtin_expect(bench_nop5_fire_semaphore, 0)) {
+			unsigned long long fired = ++bench_fired_nop5;
+#if defined(__x86_64__)
+			__asm__ __volatile__("lea -128(%%rsp), %%rsp\n"
+					     ".balign 8\n"
+					     "990: .byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"
+					     "lea 128(%%rsp), %%rsp\n" USDT__NOTE(bench, nop5_fire,
+										   "8@%q0")
+					     :
+					     : "r"(fired));
+#else
+			STAP_PROBE1(bench, nop5_fire, fired);
+#endif
+		}
 }
 
 __attribute__((noinline)) static void bench_loop_static_ungated(unsigned long long n)
@@ -108,6 +133,7 @@ static const struct bench_case {
 	{ "raw_gated", bench_loop_raw_gated, &bench_fired_raw },
 	{ "static_ungated", bench_loop_static_ungated, NULL },
 	{ "static_gated", bench_loop_static_gated, &bench_fired_static },
+	{ "nop5_gated", bench_loop_nop5_gated, &bench_fired_nop5 },
 	{ "dynamic_gated", bench_loop_dynamic_gated, &bench_fired_dynamic },
 	{ "dynamic_local", bench_loop_dynamic_local, NULL },
 	{ "dynamic_ungated", bench_loop_dynamic_ungated, NULL },
@@ -140,7 +166,7 @@ static int bench_wait_for_tracer(void)
 {
 	const struct timespec tick = { 0, 10 * 1000 * 1000 };
 	for (int i = 0; i < BENCH_DEADLINE_SECONDS * 100; i++) {
-		if (bench_raw_fire_semaphore && USDT_ENABLED(bench_static) &&
+		if (bench_raw_fire_semaphore && bench_nop5_fire_semaphore && USDT_ENABLED(bench_static) &&
 		    USDT_ENABLED(bench_dynamic) && USDT_ENABLED(bench_done))
 			return 0;
 		nanosleep(&tick, NULL);

@@ -72,7 +72,14 @@ ROWS = [
      "", ""),
     ("traced", "raw_gated",
      "Traced fire (bpftrace count()): sys/sdt.h probe behind __builtin_expect, ns/fire", "", ""),
-    ("traced", "static_gated", "Traced fire (bpftrace count()): static probe, ns/fire", "", ""),
+    ("traced", "static_gated", "Traced fire (bpftrace count()): static USDT_FIRE, ns/fire", "", ""),
+    ("traced", "nop5_gated",
+     "Traced fire (bpftrace count()): 5-byte nop inline behind a semaphore (reference), ns/fire",
+     "", ""),
+    ("traced", "static_over_nop5", "Traced: static USDT_FIRE ÷ inline 5-byte nop (same run)",
+     "≤ 1.1", ""),
+    ("traced", "raw_over_static", "Traced: sys/sdt.h probe ÷ static USDT_FIRE (same run)", "≥ 3",
+     ""),
     ("traced", "dynamic_gated", "Traced fire (bpftrace count()): dynamic probe, ns/fire",
      "< traced static fire", "≈ 668 ns (sys/sdt.h in the same run: 635 ns)"),
     ("providers", "create_load_1", "Dynamic provider: create + add + load, 1 probe, µs", "",
@@ -218,6 +225,7 @@ def traced(bench_fire):
         tracer = subprocess.Popen(["bpftrace", "-e", f"""
             usdt:{binary}:bench:raw_fire {{ @raw_gated = count(); }}
             usdt:{binary}:bench:static_fire {{ @static_gated = count(); }}
+            usdt:{binary}:bench:nop5_fire {{ @nop5_gated = count(); }}
             usdt:{ready.group(1)}:bench:dynamic_fire {{ @dynamic_gated = count(); }}
             usdt:{binary}:bench:done {{ exit(); }}"""],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -240,13 +248,19 @@ def traced(bench_fire):
     values, lost = {}, []
     for case, ns in times.items():
         if counted.get(case) == fired[case]:
-            values[case] = f"{statistics.median(ns):.0f} ({fired[case]} fires, all counted)"
+            values[case] = (f"{statistics.median(ns):.0f} (runs {min(ns):.0f}–{max(ns):.0f}; "
+                            f"{fired[case]} fires, all counted)")
         else:
             values[case] = (f"**COUNT MISMATCH: bpftrace counted {counted.get(case)} "
                             f"of {fired[case]} fires**")
             lost.append(case)
     if lost:
         raise Broken(f"bpftrace lost fires of {', '.join(lost)}", values)
+    for key, slow, fast in (("static_over_nop5", "static_gated", "nop5_gated"),
+                            ("raw_over_static", "raw_gated", "static_gated")):
+        if slow in times and fast in times:
+            ratio = statistics.median(times[slow]) / statistics.median(times[fast])
+            values[key] = f"{ratio:.2f}"
     return values
 
 
@@ -329,9 +343,10 @@ def main():
   {COUNTED[1]:,} iterations; the difference divided by {COUNTED[1] - COUNTED[0]:,} is exact.
 - Enabled check as compiled: the loads that find the semaphore, its 16-bit read and the
   instructions up to the conditional jump, from objdump of the loop.
-- Traced: {TRACED_FIRES:,} fires per run under one bpftrace counting every probe; ns/fire is
-  the traced loop's time over its fires, untraced loop time not subtracted. The program
-  counts its fires and bpftrace's count must equal it.
+- Traced: {TRACED_FIRES:,} fires per run under one bpftrace counting every probe, the cases
+  taking turns in each run; ns/fire is the traced loop's time over its fires, untraced loop
+  time not subtracted; median, then the fastest and slowest run. The program counts its
+  fires and bpftrace's count must equal it. Ratios: of the medians of this one run.
 - Providers: {PROVIDER_SAMPLES} fresh providers per probe count, destroyed outside the timed
   part; 1000 providers kept loaded together, once per run. Per provider: the mappings
   holding its probes (code and semaphores), and what the 1000 added to /proc/self/maps

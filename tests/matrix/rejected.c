@@ -17,6 +17,7 @@ union word {
 	const char *text;
 };
 __extension__ typedef __int128 int128;
+typedef char char8[8];
 
 #define MATRIX_ARGS_12 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
 #define MATRIX_ARGS_13 MATRIX_ARGS_12, 13
@@ -40,11 +41,11 @@ extern const usdt_probe *matrix_dynamic;
 int main(void)
 {
 	double real = 1.5;
-	struct pair small_struct = { 1, 2 };
-	union word small_union = { 3 };
+	struct pair pair_value = { 1, 2 };
+	union word word_value = { 3 };
 	(void)real;
-	(void)small_struct;
-	(void)small_union;
+	(void)pair_value;
+	(void)word_value;
 #ifdef FIRED
 	USDT_FIRE(p_fired, FIRED);
 #endif
