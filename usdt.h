@@ -198,7 +198,7 @@ inline typename std::enable_if<!std::is_pointer<T>::value, T>::type usdt__from_u
 	return static_cast<T>(value);
 }
 /* The type an argument of type T is recorded as: enums as their underlying
- * type, so that sys/sdt.h records their signedness. */
+ * type, so that notes record their signedness. */
 template <typename T, bool = std::is_enum<T>::value> struct usdt__recorded {
 	typedef T type;
 };
@@ -456,14 +456,15 @@ static inline unsigned long long usdt_now_ns(void)
  *   Kernels before 6.16 (commit 610f6e14c29d, "uprobes/x86: Add support to
  *   emulate NOP instructions") single-step a 5-byte nop out of line, slower
  *   than the emulated 1-byte nop (0x90, emulated for years). So the function
- *   has both sites, and the first traced fire picks one for the whole
- *   process from the running kernel's version: the 5-byte nop from 6.16, the
- *   1-byte nop before. A tracer attaches to both; one of them fires.
+ *   has both sites, and the first traced fire picks one, for the whole
+ *   executable or shared library, from the running kernel's version: the
+ *   5-byte nop from 6.16, the 1-byte nop before. A tracer attaches to both;
+ *   one of them fires.
  * - usdt__fire_inline_PROBE, called by USDT_FIRE_UNGATED: one 1-byte nop,
  *   inlined at each call site when the compiler inlines (from -O1; not at
- *   -O0 or with -fno-inline, where it stays one out-of-line copy per
- *   translation unit). Never forced: always_inline fails to compile at -Og
- *   and under optimize attributes.
+ *   -O0, gcc's -Og or with -fno-inline, where it stays one out-of-line copy
+ *   per translation unit). Never forced: always_inline fails to compile at
+ *   -Og and under optimize attributes.
  *
  * The notes are written here rather than by sys/sdt.h, in its format: every
  * argument in a 64-bit register holding the value extended to 64 bits by its

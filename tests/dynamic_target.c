@@ -57,20 +57,6 @@ static void fire_values12(void)
 	USDT_FIRE(d_done);
 }
 
-/* Kernels from 6.18 turn a uprobe on a 5-byte nop, as in the dynamic stubs,
- * into a call to a trampoline they map into the process. */
-static int has_uprobes_trampoline(void)
-{
-	char line[256];
-	int found = 0;
-	FILE *maps = fopen("/proc/self/maps", "r");
-	while (maps && fgets(line, sizeof(line), maps))
-		found |= strstr(line, "[uprobes-trampoline]") != NULL;
-	if (maps)
-		fclose(maps);
-	return found;
-}
-
 static void mixed_workload(void)
 {
 	USDT_FIRE(d_values, v_i8, v_u8, v_i32, v_u32, v_i64, text);
@@ -80,7 +66,7 @@ static void mixed_workload(void)
 		USDT_FIRE(s_counted, ++static_fired);
 	}
 	printf("dynamic_fired=%llu static_fired=%llu trampoline=%s\n", dynamic_fired, static_fired,
-	       has_uprobes_trampoline() ? "yes" : "no");
+	       target_has_uprobes_trampoline() ? "yes" : "no");
 
 	/* Unload while traced: the probes turn into no-ops at once. */
 	usdt_error err;

@@ -47,7 +47,8 @@ static void workload(void)
 		USDT_FIRE(p_counted, count_fire());
 		USDT_FIRE(p_zero);
 	}
-	printf("fired=%llu text=%p fired_address=%p\n", fired, (const void *)text, (const void *)&fired);
+	printf("fired=%llu text=%p fired_address=%p trampoline=%s\n", fired, (const void *)text,
+	       (const void *)&fired, target_has_uprobes_trampoline() ? "yes" : "no");
 	fflush(stdout);
 	USDT_FIRE(p_done);
 }

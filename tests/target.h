@@ -52,6 +52,21 @@ static void target_wait_go(void)
 	}
 }
 
+/* Kernels from 6.18 turn a uprobe on a 5-byte nop, as in the dynamic stubs
+ * and static probes' out-of-line fire functions, into a call to a trampoline
+ * they map into the process. */
+static int target_has_uprobes_trampoline(void)
+{
+	char line[256];
+	int found = 0;
+	FILE *maps = fopen("/proc/self/maps", "r");
+	while (maps && fgets(line, sizeof(line), maps))
+		found |= strstr(line, "[uprobes-trampoline]") != NULL;
+	if (maps)
+		fclose(maps);
+	return found;
+}
+
 /* The common protocol: report "ready", wait for the tracer, run the workload,
  * wait for the tracer to go away, report the semaphores each time. */
 static int target_run(const usdt_probe *const *probes, int n, void (*workload)(void))

@@ -42,7 +42,7 @@ DEBIAN_CACHE (or $USDT_DEBIAN_CACHE), on the sources in tests/matrix:
     19 -std=c17 -Wpedantic -Werror ("a C23 extension"), while the same
     standard through usdt.h is clean.
 Every linked program is run once, untraced, and must exit 0. The jobs run in
-parallel, one per core: about 360 builds, 1 to 2 minutes on 2 cores. If
+parallel, one per core: about 390 builds, 1.5 to 2 minutes on 2 cores. If
 Debian 13's compilers cannot be fetched the rest still runs and the test is
 a skip, or a failure under CI=true.
 """
