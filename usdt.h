@@ -67,8 +67,8 @@
  *                    installed) probes compile as with USDT_DISABLE, and a
  *                    -m32 build on Debian (sys/sdt.h installed for x86-64
  *                    only) gets a #warning saying so: define USDT_DISABLE
- *                    to silence it, or put a copy of sys/sdt.h and
- *                    sdt-config.h on the include path to keep the probes.
+ *                    to silence it, or keep the probes with -isystem DIR,
+ *                    DIR holding copies of sys/sdt.h and sdt-config.h.
  *
  * CAVEAT: include usdt.h before any direct include of <sys/sdt.h> in the same
  * translation unit; usdt.h turns on sys/sdt.h's semaphore support, which
@@ -105,7 +105,7 @@ typedef struct usdt_probe {
  * on x86-64 would lose its probes without a word. */
 #    if defined(__i386__) && defined(__linux__) && defined(__has_include)
 #      if __has_include(<x86_64-linux-gnu/sys/sdt.h>)
-#        warning "usdt.h: <sys/sdt.h> is installed for x86-64 only, not for this 32-bit target, so every probe is compiled out; put a directory holding a copy of sys/sdt.h and sdt-config.h on the include path, or define USDT_DISABLE"
+#        warning "usdt.h: <sys/sdt.h> is installed for x86-64 only, not for this 32-bit target, so every probe is compiled out; add -isystem DIR for a directory DIR holding copies of sys/sdt.h and sdt-config.h, or define USDT_DISABLE"
 #      endif
 #    endif
 #    define USDT_DISABLE 1
@@ -120,6 +120,9 @@ typedef struct usdt_probe {
 #    define _SDT_HAS_SEMAPHORES 1
 #  endif
 #  include <sys/sdt.h>
+#  if defined(__x86_64__)
+#    include <sys/utsname.h> /* uname: which nop static probes fire at */
+#  endif
 #endif
 
 /* ---- Machinery ---------------------------------------------------------- */
@@ -533,7 +536,6 @@ static inline unsigned long long usdt_now_ns(void)
 	__asm__ __volatile__(nop "\n" USDT__NOTE(provider, name, ""))
 
 #if defined(__x86_64__)
-#include <sys/utsname.h>
 /* The 5-byte nop, as bytes (an assembler may shorten a written nopl), at
  * an address that is a multiple of 8, so that it never crosses a page. */
 #define USDT__NOP5 ".balign 8\n990: .byte 0x0f, 0x1f, 0x44, 0x00, 0x00"

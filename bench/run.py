@@ -259,8 +259,11 @@ def traced(bench_fire):
     for key, slow, fast in (("static_over_nop5", "static_gated", "nop5_gated"),
                             ("raw_over_static", "raw_gated", "static_gated")):
         if slow in times and fast in times:
-            ratio = statistics.median(times[slow]) / statistics.median(times[fast])
-            values[key] = f"{ratio:.2f}"
+            # Per round, the two cases ran one after the other: the median
+            # of the rounds' ratios is the least disturbed by other load.
+            ratios = [s / f for s, f in zip(times[slow], times[fast])]
+            values[key] = (f"{statistics.median(ratios):.2f} "
+                           f"(rounds {min(ratios):.2f}–{max(ratios):.2f})")
     return values
 
 
@@ -346,7 +349,8 @@ def main():
 - Traced: {TRACED_FIRES:,} fires per run under one bpftrace counting every probe, the cases
   taking turns in each run; ns/fire is the traced loop's time over its fires, untraced loop
   time not subtracted; median, then the fastest and slowest run. The program counts its
-  fires and bpftrace's count must equal it. Ratios: of the medians of this one run.
+  fires and bpftrace's count must equal it. Ratios: the median, fastest and slowest of the
+  rounds' ratios, each round timing the cases one after the other.
 - Providers: {PROVIDER_SAMPLES} fresh providers per probe count, destroyed outside the timed
   part; 1000 providers kept loaded together, once per run. Per provider: the mappings
   holding its probes (code and semaphores), and what the 1000 added to /proc/self/maps
