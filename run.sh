@@ -11,11 +11,11 @@ cd "$(dirname "$0")"
 
 BASE_PACKAGES="gcc pkg-config meson ninja-build python3 systemtap-sdt-dev libelf-dev bpftrace"
 TEST_PACKAGES="g++ clang lld make libbpf-dev valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+# gdb for its probe tests; 32-bit headers for the -m32 compile matrix (not
+# gcc-multilib, which conflicts with gcc-aarch64-linux-gnu on Debian 12).
+TEST_PACKAGES="$TEST_PACKAGES gdb gcc-12-multilib g++-12-multilib"
 # Consumers of the installed kit (CMake) and the Python and Ruby bindings.
 CONSUMER_PACKAGES="cmake ruby ruby-ffi"
-# -m32 builds for the compile matrix (gcc-multilib itself conflicts with the
-# aarch64 cross compiler; gcc-12-multilib does not).
-TEST_PACKAGES="$TEST_PACKAGES gcc-12-multilib g++-12-multilib"
 
 # apt-get install the packages that are not installed yet.
 install() {

@@ -2,13 +2,19 @@
  * matrix builds this file as C and as C++ (-x c++) with each standard,
  * optimization level and configuration, checks its notes with readelf and
  * runs it once: untraced, every probe must be disabled, a gated fire must
- * evaluate nothing, an ungated fire everything unless probes are compiled out. */
+ * evaluate nothing, an ungated fire everything unless probes are compiled out.
+ * MATRIX_CALLER, if defined, holds attributes for the functions that fire
+ * probes (such as an optimization level other than the file's). */
 #include "usdt.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #ifndef __cplusplus
 #include <stdbool.h>
+#endif
+
+#ifndef MATRIX_CALLER
+#define MATRIX_CALLER
 #endif
 
 enum signed_color { COLOR_NEGATIVE = -7, COLOR_POSITIVE = 7 };
@@ -38,12 +44,12 @@ static int evaluate(int value)
 }
 
 /* The same probe fired from a second function. */
-static void fire_elsewhere(const char *where)
+MATRIX_CALLER static void fire_elsewhere(const char *where)
 {
 	USDT_FIRE(p_two, evaluate(-1), where);
 }
 
-int main(void)
+MATRIX_CALLER int main(void)
 {
 	int enabled = 0;
 	const void *evaluated_address = &evaluated;
