@@ -428,6 +428,14 @@ static size_t usdt_dyn_notes(const struct usdt_provider *provider,
 	return at;
 }
 
+/* Section names, in the order of the sections. bcc lists probes by reading
+ * the executable section, then .probes, then .note.stapsdt. */
+static const char usdt_dyn_shstrtab[] =
+	"\0.note.gnu.build-id\0.text\0.stapsdt.base\0.probes\0.note.stapsdt\0.shstrtab";
+enum { USDT_DYN_N_BUILD_ID = 1, USDT_DYN_N_TEXT = 20, USDT_DYN_N_BASE = 26,
+       USDT_DYN_N_PROBES = 40, USDT_DYN_N_NOTE = 48, USDT_DYN_N_SHSTRTAB = 62,
+       USDT_DYN_SHNUM = 7 };
+
 static struct usdt_dyn_layout usdt_dyn_layout(const struct usdt_provider *provider)
 {
 	struct usdt_dyn_layout l;
@@ -439,24 +447,10 @@ static struct usdt_dyn_layout usdt_dyn_layout(const struct usdt_provider *provid
 	l.map_size = l.text_size + usdt_dyn_round_up(l.probes_size, page);
 	l.note_offset = l.probes_offset + usdt_dyn_round_up(l.probes_size, 8);
 	l.notes_size = usdt_dyn_notes(provider, &l, NULL);
+	l.shstrtab_offset = l.note_offset + l.notes_size;
+	l.shoff = usdt_dyn_round_up(l.shstrtab_offset + sizeof(usdt_dyn_shstrtab), 8);
+	l.file_size = l.shoff + USDT_DYN_SHNUM * sizeof(Elf64_Shdr);
 	return l;
-}
-
-/* Section names, in the order of the sections. bcc lists probes by reading
- * the executable section, then .probes, then .note.stapsdt. */
-static const char usdt_dyn_shstrtab[] =
-	"\0.note.gnu.build-id\0.text\0.stapsdt.base\0.probes\0.note.stapsdt\0.shstrtab";
-enum { USDT_DYN_N_BUILD_ID = 1, USDT_DYN_N_TEXT = 20, USDT_DYN_N_BASE = 26,
-       USDT_DYN_N_PROBES = 40, USDT_DYN_N_NOTE = 48, USDT_DYN_N_SHSTRTAB = 62,
-       USDT_DYN_SHNUM = 7 };
-
-/* The size of provider's object. */
-static size_t usdt_dyn_image_size(const struct usdt_provider *provider)
-{
-	struct usdt_dyn_layout l = usdt_dyn_layout(provider);
-	size_t shstrtab_offset = l.note_offset + l.notes_size;
-	return usdt_dyn_round_up(shstrtab_offset + sizeof(usdt_dyn_shstrtab), 8) +
-	       USDT_DYN_SHNUM * sizeof(Elf64_Shdr);
 }
 
 /* SHA-1 (FIPS 180-4), for the build-id and the file name. */
@@ -503,24 +497,74 @@ static void usdt_dyn_sha1_block(uint32_t h[5], const unsigned char *p)
 	h[4] += e;
 }
 
-static void usdt_dyn_sha1(const unsigned char *data, size_t size,
-			  unsigned char out[USDT_DYN_BUILD_ID_SIZE])
+struct usdt_dyn_sha1 {
+	uint32_t h[5];
+	unsigned char block[64];
+	uint64_t size;
+};
+
+static void usdt_dyn_sha1_init(struct usdt_dyn_sha1 *c)
 {
-	uint32_t h[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0 };
-	size_t full = size / 64 * 64, rest = size - full;
-	for (size_t at = 0; at < full; at += 64)
-		usdt_dyn_sha1_block(h, data + at);
-	unsigned char tail[128] = { 0 };
-	memcpy(tail, data + full, rest);
-	tail[rest] = 0x80;
-	size_t tail_size = rest + 9 <= 64 ? 64 : 128;
-	uint64_t bits = (uint64_t)size * 8;
+	static const uint32_t h[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476,
+				       0xc3d2e1f0 };
+	memcpy(c->h, h, sizeof(h));
+	c->size = 0;
+}
+
+static void usdt_dyn_sha1_add(struct usdt_dyn_sha1 *c, const void *data, size_t size)
+{
+	const unsigned char *p = data;
+	while (size > 0) {
+		size_t at = (size_t)(c->size % 64), n = 64 - at < size ? 64 - at : size;
+		memcpy(c->block + at, p, n);
+		c->size += n;
+		p += n;
+		size -= n;
+		if (c->size % 64 == 0)
+			usdt_dyn_sha1_block(c->h, c->block);
+	}
+}
+
+static void usdt_dyn_sha1_end(struct usdt_dyn_sha1 *c, unsigned char out[USDT_DYN_BUILD_ID_SIZE])
+{
+	uint64_t bits = c->size * 8;
+	unsigned char length[8];
 	for (int i = 0; i < 8; i++)
-		tail[tail_size - 1 - (size_t)i] = (unsigned char)(bits >> (8 * i));
-	for (size_t at = 0; at < tail_size; at += 64)
-		usdt_dyn_sha1_block(h, tail + at);
+		length[i] = (unsigned char)(bits >> (56 - 8 * i));
+	usdt_dyn_sha1_add(c, "\x80", 1);
+	while (c->size % 64 != 56)
+		usdt_dyn_sha1_add(c, "", 1);
+	usdt_dyn_sha1_add(c, length, 8);
 	for (int i = 0; i < USDT_DYN_BUILD_ID_SIZE; i++)
-		out[i] = (unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
+		out[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+/* The build-id: the SHA-1 of everything the object is a function of (this
+ * format's version, the machine, the page size, the stub, the names and
+ * argument types), cheaper than hashing the object and the same thing: two
+ * objects differ exactly when these do. */
+static void usdt_dyn_object_id(const struct usdt_provider *provider,
+			       unsigned char out[USDT_DYN_BUILD_ID_SIZE])
+{
+	struct usdt_dyn_sha1 c;
+	size_t stub_size;
+	const unsigned char *stub = usdt_dyn_stub(&stub_size);
+	uint32_t numbers[4] = { 1 /* this format */, USDT_DYN_MACHINE,
+				(uint32_t)usdt_dyn_page_size(), (uint32_t)provider->count };
+	usdt_dyn_sha1_init(&c);
+	usdt_dyn_sha1_add(&c, numbers, sizeof(numbers));
+	usdt_dyn_sha1_add(&c, stub, stub_size);
+	usdt_dyn_sha1_add(&c, provider->name, strlen(provider->name) + 1);
+	for (int i = 0; i < provider->count; i++) {
+		const struct usdt_dyn_probe *probe = provider->probes[i];
+		unsigned char types[USDT_MAX_ARGS + 1];
+		types[0] = (unsigned char)probe->argc;
+		for (int a = 0; a < probe->argc; a++)
+			types[a + 1] = (unsigned char)probe->types[a];
+		usdt_dyn_sha1_add(&c, probe->name, strlen(probe->name) + 1);
+		usdt_dyn_sha1_add(&c, types, (size_t)probe->argc + 1);
+	}
+	usdt_dyn_sha1_end(&c, out);
 }
 
 /* Headers go into the image in the file's byte order, by libelf. */
@@ -532,18 +576,15 @@ static int usdt_dyn_put(unsigned char *at, const void *headers, size_t size, Elf
 	return elf64_xlatetof(&file, &memory, ELFDATA2LSB) ? 0 : -1;
 }
 
-/* Write provider's object into image (usdt_dyn_image_size() zeroed bytes)
- * as if loaded at address: 0 for the file, where it is mapped for gdb. The
- * build-id is the SHA-1 of the object at address 0 with a zero build-id;
- * build_id gives it when known, else it is computed. 0, or -1 if libelf
- * failed. */
-static int usdt_dyn_image(const struct usdt_provider *provider, uint64_t address,
-			  const unsigned char *build_id, unsigned char *image)
+/* Write the ELF, program and section headers of provider's object into
+ * image, with addresses as if loaded at address: 0 for the file, where it is
+ * mapped for gdb. 0, or -1 if libelf failed. */
+static int usdt_dyn_headers(const struct usdt_provider *provider,
+			    const struct usdt_dyn_layout *lp, uint64_t address, unsigned char *image)
 {
-	struct usdt_dyn_layout l = usdt_dyn_layout(provider);
+	const struct usdt_dyn_layout l = *lp;
 	size_t stubs_size = (size_t)provider->count * USDT_DYN_STUB_SIZE;
-	size_t shstrtab_offset = l.note_offset + l.notes_size;
-	size_t shoff = usdt_dyn_round_up(shstrtab_offset + sizeof(usdt_dyn_shstrtab), 8);
+	size_t shstrtab_offset = l.shstrtab_offset, shoff = l.shoff;
 	size_t page = usdt_dyn_page_size();
 
 	Elf64_Ehdr ehdr = {
@@ -591,24 +632,28 @@ static int usdt_dyn_image(const struct usdt_provider *provider, uint64_t address
 		{ .sh_name = USDT_DYN_N_SHSTRTAB, .sh_type = SHT_STRTAB, .sh_offset = shstrtab_offset,
 		  .sh_size = sizeof(usdt_dyn_shstrtab), .sh_addralign = 1 },
 	};
+	return usdt_dyn_put(image, &ehdr, sizeof(ehdr), ELF_T_EHDR) != 0 ||
+			       usdt_dyn_put(image + ehdr.e_phoff, phdr, sizeof(phdr), ELF_T_PHDR) != 0 ||
+			       usdt_dyn_put(image + shoff, shdr, sizeof(shdr), ELF_T_SHDR) != 0
+		       ? -1
+		       : 0;
+}
+
+/* Write provider's object, laid out as l, into image (l.file_size zeroed
+ * bytes). 0, or -1 if libelf failed. */
+static int usdt_dyn_image(const struct usdt_provider *provider, const struct usdt_dyn_layout *l,
+			  unsigned char *image)
+{
 	Elf64_Nhdr build_id_nhdr = { .n_namesz = 4, .n_descsz = USDT_DYN_BUILD_ID_SIZE,
 				     .n_type = NT_GNU_BUILD_ID };
-	unsigned char *build_id_desc = image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr) + 4;
 	memcpy(image + USDT_DYN_BUILD_ID_OFFSET, &build_id_nhdr, sizeof(build_id_nhdr));
 	memcpy(image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr), "GNU", 4);
-	usdt_dyn_write_stubs(image + USDT_DYN_TEXT_OFFSET, stubs_size);
-	memset(image + l.base_offset, 0, 1);
-	usdt_dyn_notes(provider, &l, image + l.note_offset);
-	memcpy(image + shstrtab_offset, usdt_dyn_shstrtab, sizeof(usdt_dyn_shstrtab));
-	if (usdt_dyn_put(image, &ehdr, sizeof(ehdr), ELF_T_EHDR) != 0 ||
-	    usdt_dyn_put(image + ehdr.e_phoff, phdr, sizeof(phdr), ELF_T_PHDR) != 0 ||
-	    usdt_dyn_put(image + shoff, shdr, sizeof(shdr), ELF_T_SHDR) != 0)
-		return -1;
-	if (build_id)
-		memcpy(build_id_desc, build_id, USDT_DYN_BUILD_ID_SIZE);
-	else
-		usdt_dyn_sha1(image, shoff + sizeof(shdr), build_id_desc);
-	return 0;
+	usdt_dyn_object_id(provider, image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr) + 4);
+	usdt_dyn_write_stubs(image + USDT_DYN_TEXT_OFFSET,
+			     (size_t)provider->count * USDT_DYN_STUB_SIZE);
+	usdt_dyn_notes(provider, l, image + l->note_offset);
+	memcpy(image + l->shstrtab_offset, usdt_dyn_shstrtab, sizeof(usdt_dyn_shstrtab));
+	return usdt_dyn_headers(provider, l, 0, image);
 }
 
 static const unsigned char *usdt_dyn_build_id(const unsigned char *image)
@@ -642,7 +687,8 @@ static int usdt_dyn_exec_allowed(int fd)
 /* A file that is safe to map as provider's object: a regular file, owned by
  * us or root, writable by nobody (root aside), holding exactly image. */
 static int usdt_dyn_verify(const struct usdt_provider *provider, int fd, const char *path,
-			   const unsigned char *image, size_t size, usdt_error *err)
+			   const unsigned char *image, size_t size, const struct stat *written,
+			   usdt_error *err)
 {
 	struct stat st;
 	if (fstat(fd, &st) != 0)
@@ -656,6 +702,9 @@ static int usdt_dyn_verify(const struct usdt_provider *provider, int fd, const c
 		return usdt_dyn_fail(err, EPERM, "%s is writable (mode %o)", path,
 				     (unsigned)st.st_mode & 07777);
 	int same = st.st_size == (off_t)size;
+	/* The file this call wrote (never writable since): no need to read it. */
+	if (same && written->st_ino == st.st_ino && written->st_dev == st.st_dev)
+		return 0;
 	unsigned char *content = same ? malloc(size) : NULL;
 	if (same && !content)
 		return usdt_dyn_fail(err, ENOMEM, "out of memory loading provider \"%s\"",
@@ -680,7 +729,7 @@ static int usdt_dyn_verify(const struct usdt_provider *provider, int fd, const c
 /* Create dir/name holding image, atomically: written into an unnamed file,
  * then linked into place. Someone else having linked it first is fine. */
 static int usdt_dyn_create_named(int dirfd, const char *name, const unsigned char *image,
-				 size_t size)
+				 size_t size, struct stat *written)
 {
 	int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444);
 	if (fd < 0)
@@ -688,6 +737,8 @@ static int usdt_dyn_create_named(int dirfd, const char *name, const unsigned cha
 	int rc = usdt_dyn_write_all(fd, image, size);
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (rc == 0 && fstat(fd, written) != 0)
+		rc = -errno;
 	if (rc == 0 && linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) != 0 &&
 	    errno != EEXIST)
 		rc = -errno;
@@ -709,35 +760,34 @@ static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
 	if ((size_t)snprintf(provider->path, sizeof(provider->path), "%s/%s", dir, name) >=
 	    sizeof(provider->path))
 		return usdt_dyn_fail(err, ENAMETOOLONG, "directory %s is too long", dir);
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-		return usdt_dyn_fail(err, errno, "cannot create directory %s: %s", dir,
-				     strerror(errno));
-	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return usdt_dyn_fail(err, errno, "cannot open directory %s: %s", dir,
-				     strerror(errno));
+	/* Usually the file exists: opening it is all it takes. */
 	int rc = 0;
-	if (!usdt_dyn_exec_allowed(dirfd))
+	struct stat written = { 0 };
+	int fd = open(provider->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0 && errno == ENOENT && mkdir(dir, 0755) == 0)
+			dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0)
+			rc = usdt_dyn_fail(err, errno, "cannot open directory %s: %s", dir,
+					   strerror(errno));
+		else if (!usdt_dyn_exec_allowed(dirfd))
+			rc = usdt_dyn_fail(err, EACCES,
+					   "directory %s is on a file system mounted noexec", dir);
+		else if ((rc = usdt_dyn_create_named(dirfd, name, image, size, &written)) != 0)
+			usdt_dyn_fail(err, -rc, "cannot create %s: %s", provider->path, strerror(-rc));
+		else
+			fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (dirfd >= 0)
+			close(dirfd);
+	}
+	if (rc == 0 && fd < 0)
+		rc = usdt_dyn_fail(err, errno, "cannot open %s: %s", provider->path, strerror(errno));
+	if (rc == 0 && !usdt_dyn_exec_allowed(fd))
 		rc = usdt_dyn_fail(err, EACCES, "directory %s is on a file system mounted noexec",
 				   dir);
-	int fd = -1;
-	if (rc == 0) {
-		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT) {
-			rc = usdt_dyn_create_named(dirfd, name, image, size);
-			if (rc != 0)
-				usdt_dyn_fail(err, -rc, "cannot create %s: %s", provider->path,
-					      strerror(-rc));
-			else
-				fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		}
-		if (rc == 0 && fd < 0)
-			rc = usdt_dyn_fail(err, errno, "cannot open %s: %s", provider->path,
-					   strerror(errno));
-	}
 	if (rc == 0)
-		rc = usdt_dyn_verify(provider, fd, provider->path, image, size, err);
-	close(dirfd);
+		rc = usdt_dyn_verify(provider, fd, provider->path, image, size, &written, err);
 	if (rc != 0) {
 		if (fd >= 0)
 			close(fd);
@@ -1044,7 +1094,7 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return usdt_dyn_fail(err, EIO, "libelf is unusable: %s", elf_errmsg(-1));
 	struct usdt_dyn_layout l = usdt_dyn_layout(provider);
-	size_t size = usdt_dyn_image_size(provider);
+	size_t size = l.file_size;
 	/* Everything that can run out of memory, first. */
 	unsigned char *image = calloc(1, size);
 	unsigned char *symfile = image ? calloc(1, size) : NULL;
@@ -1056,7 +1106,7 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 				     provider->name);
 	}
 	int named = 0, fd = -1, rc = 0;
-	if (usdt_dyn_image(provider, 0, NULL, image) != 0)
+	if (usdt_dyn_image(provider, &l, image) != 0)
 		rc = usdt_dyn_fail(err, EIO, "libelf cannot write provider \"%s\": %s",
 				   provider->name, elf_errmsg(-1));
 	if (rc == 0) {
@@ -1072,9 +1122,11 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 	}
 	int first_load = provider->base == NULL;
 	/* gdb's copy, with the addresses the object is about to have. */
+	if (rc == 0)
+		memcpy(symfile, image, size);
 	if (rc == 0 &&
-	    usdt_dyn_image(provider, (uint64_t)(uintptr_t)(first_load ? base : provider->base),
-			   usdt_dyn_build_id(image), symfile) != 0) {
+	    usdt_dyn_headers(provider, &l, (uint64_t)(uintptr_t)(first_load ? base : provider->base),
+			     symfile) != 0) {
 		munmap(base, l.map_size);
 		rc = usdt_dyn_fail(err, EIO, "libelf cannot write provider \"%s\": %s",
 				   provider->name, elf_errmsg(-1));
