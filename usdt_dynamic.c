@@ -13,7 +13,7 @@
  * Virtual addresses equal file offsets, so every tracer's address arithmetic
  * agrees. The code mapping is private and never writable; the semaphore
  * mapping is private and writable, which is what the kernel needs to count
- * attached tracers in it. Two mappings, two pages for up to 242 probes.
+ * attached tracers in it. Two mappings, two pages for up to 238 probes.
  *
  * The object is a pure function of the provider (names, argument types, the
  * architecture, the page size and the stub's nop), so it is stored like a
