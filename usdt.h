@@ -48,8 +48,11 @@
  *   bpftrace -l 'usdt:*' -p PID
  *   bpftrace -p PID -e 'usdt:/abs/path/app:myapp:request_start
  *                       { printf("%ld %s\n", arg0, str(arg1)); }'
- *   # dynamic probes: the path from usdt_provider_path(), /proc/PID/fd/N
- *   bpftrace -e 'usdt:/proc/PID/fd/N:plugin:request_start { @ = count(); }'
+ *   # dynamic probes: listed with -p like static ones; their file, from
+ *   # usdt_provider_path() (DIR/PROVIDER-BUILDID.so), traced without -p
+ *   # counts every process that loaded the provider
+ *   bpftrace -e 'usdt:/run/usdt/plugin-ID.so:plugin:request_start { @ = count(); }'
+ *   # gdb -p PID: info probes, break -probe-stap plugin:request_start
  *
  * CONFIGURATION (define before including this header)
  *

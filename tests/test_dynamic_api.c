@@ -692,12 +692,12 @@ static int count_entries(const char *dir)
 	return n;
 }
 
-static int refuse_memfd_create(void)
+static int refuse_memfd_create(int code)
 {
 	struct sock_filter filter[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_memfd_create, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (unsigned)code),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
@@ -707,14 +707,18 @@ static int refuse_memfd_create(void)
 		       : -1;
 }
 
-static void test_without_memfd(void)
+/* memfd_create refused with code (ENOSYS: an old kernel; EPERM, EACCES,
+ * EINVAL: policies such as vm.memfd_noexec or a seccomp filter). */
+static const int memfd_refusals[] = { ENOSYS, EPERM, EACCES, EINVAL };
+
+static void test_without_memfd(int code)
 {
 	int shm_before = count_entries("/dev/shm");
 	fflush(stdout);
 	pid_t child = fork();
 	if (child == 0) {
 		usdt_error err;
-		if (refuse_memfd_create() != 0 || syscall(SYS_memfd_create, "x", 0) != -1) {
+		if (refuse_memfd_create(code) != 0 || syscall(SYS_memfd_create, "x", 0) != -1) {
 			printf("FAIL: cannot refuse memfd_create here\n");
 			_exit(1);
 		}
@@ -764,7 +768,8 @@ int main(int argc, char **argv)
 	test_unload_while_firing();
 	test_failing_system_calls();
 	if (!skip_seccomp)
-		test_without_memfd();
+		for (size_t i = 0; i < sizeof(memfd_refusals) / sizeof(memfd_refusals[0]); i++)
+			test_without_memfd(memfd_refusals[i]);
 	printf("%s: %d failures\n", failures ? "FAIL" : "ok", failures);
 	return failures ? 1 : 0;
 }
