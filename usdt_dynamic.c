@@ -809,15 +809,14 @@ static int usdt_dyn_tmpfile(const char *dir)
 	return fd;
 }
 
-/* An unnamed file holding image: a sealed memfd, or where memfd_create is
- * refused an O_TMPFILE file, read-only, in /dev/shm or else /tmp (whichever
- * is not mounted noexec). Either stays open while loaded; nothing remains
- * after the process. */
-static int usdt_dyn_open_unnamed(struct usdt_provider *provider, const char *label,
-				 const unsigned char *image, size_t size, usdt_error *err)
+/* An unnamed file named name (for /proc/PID/maps) holding content and then
+ * zeros up to size bytes: a sealed memfd, or where memfd_create is refused an
+ * O_TMPFILE file, read-only, in /dev/shm or else /tmp (whichever is not
+ * mounted noexec). Nothing remains of it after the process. Its descriptor,
+ * or a negative errno. */
+static int usdt_dyn_unnamed_file(const char *name, const unsigned char *content,
+				 size_t content_size, size_t size)
 {
-	char name[USDT_NAME_MAX + 8];
-	snprintf(name, sizeof(name), "%s:%s", label, provider->name);
 	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	int sealable = fd >= 0;
 	if (fd < 0 && (errno == ENOSYS || errno == EPERM || errno == EACCES || errno == EINVAL)) {
@@ -825,21 +824,27 @@ static int usdt_dyn_open_unnamed(struct usdt_provider *provider, const char *lab
 		if (fd < 0)
 			fd = usdt_dyn_tmpfile("/tmp");
 	}
-	if (fd < 0)
-		return usdt_dyn_fail(err, errno, "cannot create a file for provider \"%s\": %s",
-				     provider->name, strerror(errno));
-	int rc = usdt_dyn_write_all(fd, image, size);
-	if (rc != 0)
-		usdt_dyn_fail(err, -rc, "cannot write provider \"%s\": %s", provider->name,
-			      strerror(-rc));
-	else if (sealable &&
-		 fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
-		rc = usdt_dyn_fail(err, errno, "cannot seal provider \"%s\": %s", provider->name,
-				   strerror(errno));
-	if (rc != 0) {
+	int rc = fd < 0 ? -errno : usdt_dyn_write_all(fd, content, content_size);
+	if (rc == 0 && size > content_size && ftruncate(fd, (off_t)size) != 0)
+		rc = -errno;
+	if (rc == 0 && sealable &&
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+		rc = -errno;
+	if (rc != 0 && fd >= 0)
 		close(fd);
-		return rc;
-	}
+	return rc != 0 ? rc : fd;
+}
+
+/* The object in an unnamed file, which stays open while loaded. */
+static int usdt_dyn_open_unnamed(struct usdt_provider *provider, const unsigned char *image,
+				 size_t size, usdt_error *err)
+{
+	char name[USDT_NAME_MAX + 8];
+	snprintf(name, sizeof(name), "usdt:%s", provider->name);
+	int fd = usdt_dyn_unnamed_file(name, image, size, size);
+	if (fd < 0)
+		return usdt_dyn_fail(err, -fd, "cannot make a file for provider \"%s\": %s",
+				     provider->name, strerror(-fd));
 	return fd;
 }
 
@@ -884,7 +889,7 @@ static int usdt_dyn_open_backing(struct usdt_provider *provider, const unsigned 
 		}
 	}
 	*named = 0;
-	return usdt_dyn_open_unnamed(provider, "usdt", image, size, err);
+	return usdt_dyn_open_unnamed(provider, image, size, err);
 }
 
 /* ---- The mappings ------------------------------------------------------- */
@@ -930,25 +935,10 @@ static int usdt_dyn_stand_in_reserve(size_t pages)
 	if (!stubs)
 		return -ENOMEM;
 	usdt_dyn_write_stubs(stubs, want * page);
-	int fd = memfd_create("usdt-stand-in", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	int sealable = fd >= 0;
-	if (fd < 0 && (errno == ENOSYS || errno == EPERM || errno == EACCES || errno == EINVAL)) {
-		fd = usdt_dyn_tmpfile("/dev/shm");
-		if (fd < 0)
-			fd = usdt_dyn_tmpfile("/tmp");
-	}
-	int rc = fd < 0 ? -errno : usdt_dyn_write_all(fd, stubs, want * page);
+	int fd = usdt_dyn_unnamed_file("usdt-stand-in", stubs, want * page, 2 * want * page);
 	free(stubs);
-	if (rc == 0 && ftruncate(fd, (off_t)(2 * want * page)) != 0)
-		rc = -errno;
-	if (rc == 0 && sealable &&
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
-		rc = -errno;
-	if (rc != 0) {
-		if (fd >= 0)
-			close(fd);
-		return rc;
-	}
+	if (fd < 0)
+		return fd;
 	if (usdt_dyn_stand_in_fd >= 0)
 		close(usdt_dyn_stand_in_fd);
 	usdt_dyn_stand_in_fd = fd;
