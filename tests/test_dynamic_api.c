@@ -530,7 +530,7 @@ static void test_untrusted_file(void)
 	snprintf(copy, sizeof(copy), "%s", usdt_provider_path(c.provider));
 	usdt_provider_destroy(c.provider);
 
-	const char *cases[] = { "other bytes", "writable", "symlink", "directory" };
+	const char *cases[] = { "other bytes", "writable", "symlink", "directory", "another owner" };
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		unlink(name);
 		rmdir(name);
@@ -544,8 +544,16 @@ static void test_untrusted_file(void)
 			CHECK(system(cmd) == 0, "%s", cmd);
 		} else if (i == 2) {
 			CHECK(symlink(copy, name) == 0, "symlink");
-		} else {
+		} else if (i == 3) {
 			CHECK(mkdir(name, 0755) == 0, "mkdir");
+		} else {
+			/* The right bytes, read-only, but another user's (needs root
+			 * to make). */
+			char cmd[4 * PATH_MAX];
+			snprintf(cmd, sizeof(cmd), "cp %s %s && chmod 0444 %s", copy, name, name);
+			CHECK(system(cmd) == 0, "%s", cmd);
+			if (geteuid() != 0 || chown(name, 65534, 65534) != 0)
+				continue;
 		}
 		struct counts t = make_counts("untrusted");
 		usdt_provider_set_dir(t.provider, dir, &err);
