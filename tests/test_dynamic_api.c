@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -604,6 +606,45 @@ static void test_environment(void)
 	usdt_provider_destroy(c.provider);
 }
 
+/* A directory on a file system mounted noexec cannot hold the object: as
+ * $USDT_DIR it is skipped (here for the memfd), as the explicit choice it is
+ * an error. Mounted in a private mount namespace of a child (needs root). */
+static void test_noexec_dir(void)
+{
+	const char *dir = make_scratch();
+	char noexec[PATH_MAX];
+	snprintf(noexec, sizeof(noexec), "%s/noexec", dir);
+	mkdir(noexec, 0755);
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+		    mount("usdt-test", noexec, "tmpfs", MS_NOEXEC, NULL) != 0)
+			_exit(77); /* not root: nothing to test */
+		usdt_error err;
+		setenv("USDT_DIR", noexec, 1);
+		unsetenv("XDG_RUNTIME_DIR");
+		struct counts c = make_counts("noexec");
+		CHECK(usdt_provider_load(c.provider, &err) == 0, "load: %s", err.message);
+		const char *path = usdt_provider_path(c.provider);
+		CHECK(path && strncmp(path, noexec, strlen(noexec)) != 0,
+		      "the object went to a noexec directory: %s", path ? path : "NULL");
+		usdt_provider_destroy(c.provider);
+		c = make_counts("noexec");
+		usdt_provider_set_dir(c.provider, noexec, &err);
+		expect_error(usdt_provider_load(c.provider, &err), &err, EACCES,
+			     "load into an explicit noexec directory");
+		usdt_provider_destroy(c.provider);
+		fflush(stdout);
+		_exit(failures ? 1 : 0);
+	}
+	int status;
+	waitpid(child, &status, 0);
+	CHECK(WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 77),
+	      "the noexec child failed (%#x)", status);
+	rmdir(noexec);
+}
+
 /* After fork, the child's path names the child's own descriptor. */
 static void test_fork_path(void)
 {
@@ -773,6 +814,7 @@ int main(int argc, char **argv)
 	test_untrusted_file();
 	test_environment();
 	test_fork_path();
+	test_noexec_dir();
 	test_unload_while_firing();
 	test_failing_system_calls();
 	if (!skip_seccomp)
