@@ -618,7 +618,8 @@ static void test_noexec_dir(void)
 	fflush(stdout);
 	pid_t child = fork();
 	if (child == 0) {
-		if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+		if (unshare(CLONE_NEWNS) != 0 ||
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
 		    mount("usdt-test", noexec, "tmpfs", MS_NOEXEC, NULL) != 0)
 			_exit(77); /* not root: nothing to test */
 		usdt_error err;
