@@ -620,8 +620,10 @@ static void test_noexec_dir(void)
 	if (child == 0) {
 		if (unshare(CLONE_NEWNS) != 0 ||
 		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
-		    mount("usdt-test", noexec, "tmpfs", MS_NOEXEC, NULL) != 0)
+		    mount("usdt-test", noexec, "tmpfs", MS_NOEXEC, NULL) != 0 ||
+		    mount("usdt-test", "/run", "tmpfs", 0, NULL) != 0)
 			_exit(77); /* not root: nothing to test */
+		/* A private /run: the fallback's /run/usdt leaves nothing behind. */
 		usdt_error err;
 		setenv("USDT_DIR", noexec, 1);
 		unsetenv("XDG_RUNTIME_DIR");
