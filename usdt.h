@@ -55,8 +55,11 @@
  *   bpftrace -l 'usdt:*' -p PID
  *   bpftrace -p PID -e 'usdt:/abs/path/app:myapp:request_start
  *                       { printf("%ld %s\n", arg0, str(arg1)); }'
- *   # dynamic probes: the path from usdt_provider_path(), /proc/PID/fd/N
- *   bpftrace -e 'usdt:/proc/PID/fd/N:plugin:request_start { @ = count(); }'
+ *   # dynamic probes: listed with -p like static ones; their file, from
+ *   # usdt_provider_path() (DIR/PROVIDER-BUILDID.so), traced without -p
+ *   # counts every process that loaded the provider
+ *   bpftrace -e 'usdt:/run/usdt/plugin-ID.so:plugin:request_start { @ = count(); }'
+ *   # gdb -p PID: info probes, break -probe-stap plugin:request_start
  *
  * LIBRARY AND BINDINGS
  *
@@ -315,22 +318,23 @@ template <typename T> struct usdt__signed {
 #define USDT__U64_TYPE(c, i, x) usdt__u64
 #define USDT__U64_VALUE(c, i, x) USDT__TO_U64(x)
 #define USDT__CALL(probe, ...) USDT__CAT(USDT__CALL_, USDT__NARG(__VA_ARGS__))(probe, __VA_ARGS__)
-#define USDT__CALL_1(probe, p) USDT__FUNCTION_CAST(void (*)(void), (probe)->fire)()
-#define USDT__CALL_2(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_3(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_4(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_5(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_6(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_7(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_8(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_9(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_10(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_11(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_12(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_13(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_N(probe, ...)                                                              \
+#define USDT__CALL_1(probe, p) USDT__POINTER_OF(p, probe, fire)()
+#define USDT__CALL_2(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_3(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_4(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_5(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_6(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_7(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_8(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_9(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_10(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_11(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_12(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_13(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_N(probe, p, ...)                                                           \
 	USDT__FUNCTION_CAST(void (*)(USDT__FOR(USDT__U64_TYPE, ~, USDT__COMMA, __VA_ARGS__)), \
-			    (probe)->fire)(USDT__FOR(USDT__U64_VALUE, ~, USDT__COMMA, __VA_ARGS__))
+			    USDT__POINTER_OF(p, probe, fire))(                                \
+		USDT__FOR(USDT__U64_VALUE, ~, USDT__COMMA, __VA_ARGS__))
 /* 13 to 23 arguments: an error that says so, first. */
 #define USDT__CALL_14(...) USDT__TOO_MANY_ARGUMENTS()
 #define USDT__CALL_15(...) USDT__TOO_MANY_ARGUMENTS()
@@ -353,7 +357,6 @@ template <typename T> struct usdt__signed {
  * volatile load: a static probe's check is then `cmpw $0, sem(%rip); jne`.
  * A macro, not a function, so that it is inline at every optimization level. */
 #if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
-#define USDT_ENABLED(probe) USDT__ENABLED((probe)->semaphore)
 #define USDT__ENABLED(semaphore)                                                              \
 	__extension__({                                                                       \
 		int usdt__on;                                                                 \
@@ -362,8 +365,21 @@ template <typename T> struct usdt__signed {
 		usdt__on;                                                                     \
 	})
 #else
-#define USDT_ENABLED(probe) (*(probe)->semaphore != 0)
+#define USDT__ENABLED(semaphore) (*(semaphore) != 0)
 #endif
+/* A handle's pointers. A static probe is a constant array, whose pointers
+ * the compiler folds into the compare. A dynamic handle (a pointer, by its
+ * size) is filled in by usdt_dynamic.c while other threads may read it: a
+ * relaxed atomic load, which on x86-64 and aarch64 is the same one load as a
+ * plain one. `as_written` is the probe as the call site names it, `probe`
+ * an expression of the same value. */
+#define USDT__IS_HANDLE(probe) (sizeof(probe) == sizeof(const usdt_probe *))
+#define USDT__POINTER_OF(as_written, probe, member)                                 \
+	(USDT__IS_HANDLE(as_written) ? __atomic_load_n(&(probe)->member, __ATOMIC_RELAXED) \
+				     : (probe)->member)
+#define USDT__ENABLED_AS(as_written, probe) \
+	USDT__ENABLED(USDT__POINTER_OF(as_written, probe, semaphore))
+#define USDT_ENABLED(probe) USDT__ENABLED_AS(probe, probe)
 
 /* Fire the probe if a tracer is attached; arguments are evaluated only then.
  * A static probe's fire function is out of line (see "Probe sites" below). */
@@ -371,7 +387,8 @@ template <typename T> struct usdt__signed {
 	do {                                                                    \
 		const usdt_probe *const usdt__probe = USDT__FIRST(__VA_ARGS__); \
 		USDT__CHECK_ARITY(USDT__FIRST(__VA_ARGS__), USDT__NARG(__VA_ARGS__)); \
-		if (__builtin_expect(USDT_ENABLED(usdt__probe), 0))             \
+		if (__builtin_expect(                                           \
+			USDT__ENABLED_AS(USDT__FIRST(__VA_ARGS__), usdt__probe), 0)) \
 			USDT__CALL(usdt__probe, __VA_ARGS__);                   \
 	} while (0)
 
@@ -441,7 +458,8 @@ static inline unsigned long long usdt_now_ns(void)
 		const unsigned long long usdt__start = (start);                        \
 		const usdt_probe *const usdt__probe = (probe);                         \
 		USDT__CHECK_ARITY(probe, USDT__NARG(probe, usdt__start more));         \
-		if (__builtin_expect(usdt__start != 0 && USDT_ENABLED(usdt__probe), 0)) \
+		if (__builtin_expect(usdt__start != 0 &&                               \
+				     USDT__ENABLED_AS(probe, usdt__probe), 0))                 \
 			USDT__CALL(usdt__probe, probe, usdt_now_ns() - usdt__start more); \
 	} while (0)
 #endif
@@ -741,6 +759,18 @@ typedef struct usdt_provider usdt_provider;
 /* A new, empty provider. NULL on error. */
 USDT_API usdt_provider *usdt_provider_create(const char *name, usdt_error *err);
 
+/* Where loaded providers' objects are stored, for this provider's next
+ * loads: an absolute directory (created if missing; an error if it cannot
+ * hold the object), USDT_DIR_MEMFD for a sealed memfd, or NULL for the
+ * default: $USDT_DIR (a directory or "memfd"), else $XDG_RUNTIME_DIR/usdt,
+ * else /run/usdt where writable, each skipped if unusable or mounted noexec,
+ * else a memfd. In a directory the object is one read-only file per distinct
+ * provider, DIR/PROVIDER-BUILDID.so, shared by every process that loads the
+ * same provider and kept (like a shared library) until removed or, on tmpfs,
+ * until reboot. 0, or a negative errno. */
+#define USDT_DIR_MEMFD "memfd"
+USDT_API int usdt_provider_set_dir(usdt_provider *provider, const char *dir, usdt_error *err);
+
 /* Add a probe with up to USDT_MAX_ARGS arguments, before the first load.
  * The returned probe stays valid until usdt_provider_destroy() and is a no-op
  * while its provider is not loaded. NULL on error. */
@@ -748,7 +778,8 @@ USDT_API const usdt_probe *usdt_probe_add(usdt_provider *provider, const char *n
 					  int argc, const enum usdt_type *types,
 					  usdt_error *err);
 
-/* Make the provider's probes visible to tracers. 0, or a negative errno. */
+/* Make the provider's probes visible to tracers (and to gdb, through its JIT
+ * interface). 0, or a negative errno. */
 USDT_API int usdt_provider_load(usdt_provider *provider, usdt_error *err);
 
 /* Hide them again; their probes become no-ops, also for a thread firing one
@@ -759,8 +790,10 @@ USDT_API int usdt_provider_unload(usdt_provider *provider, usdt_error *err);
  * use any more. NULL is a no-op. */
 USDT_API void usdt_provider_destroy(usdt_provider *provider);
 
-/* While loaded, the path a tracer can attach to, "/proc/PID/fd/N" (PID of
- * the process that loaded it); NULL otherwise. */
+/* While loaded, the path a tracer can attach to: the object's file
+ * (DIR/PROVIDER-BUILDID.so; attaching to it without a PID traces every
+ * process that loaded it), or for a memfd "/proc/PID/fd/N" with PID the
+ * calling process (a forked child names its own). NULL otherwise. */
 USDT_API const char *usdt_provider_path(const usdt_provider *provider);
 
 /* ---- Calls for bindings (usdt_dynamic.c, the shared library libusdt) ---- */

@@ -12,11 +12,19 @@
  *                        process, per provider
  *   object_kib           the size of the mappings holding one provider's
  *                        probes (its code and its semaphores)
+ *   unload_10 NS         unloading a loaded 10-probe provider (SAMPLES)
+ *   reload_10 NS         loading it again after that
+ *
+ * With USDT_BENCH_LIBSTAPSDT=PATH (the older runtime-probe library's shared
+ * object, loaded with dlopen), the same provider made with it, each sample
+ * interleaved with one of ours:
+ *   stapsdt_create_load_10, stapsdt_unload_10, stapsdt_reload_10 NS
  */
 #define _POSIX_C_SOURCE 200809L /* getline, clock_gettime under -std=c11 too */
 #include "usdt.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +130,78 @@ static void bench_create_load_samples(int probes, int samples)
 	}
 }
 
+/* The older library's calls, when USDT_BENCH_LIBSTAPSDT names it. */
+struct bench_stapsdt {
+	void *(*init)(const char *name);
+	void *(*add)(void *provider, const char *name, int argc, ...);
+	int (*load)(void *provider);
+	int (*unload)(void *provider);
+	void (*destroy)(void *provider);
+};
+
+static int bench_stapsdt_open(struct bench_stapsdt *lib)
+{
+	const char *path = getenv("USDT_BENCH_LIBSTAPSDT");
+	if (!path || !path[0])
+		return 0;
+	void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!handle) {
+		fprintf(stderr, "bench_provider: %s\n", dlerror());
+		exit(1);
+	}
+	*(void **)&lib->init = dlsym(handle, "providerInit");
+	*(void **)&lib->add = dlsym(handle, "providerAddProbe");
+	*(void **)&lib->load = dlsym(handle, "providerLoad");
+	*(void **)&lib->unload = dlsym(handle, "providerUnload");
+	*(void **)&lib->destroy = dlsym(handle, "providerDestroy");
+	if (!lib->init || !lib->add || !lib->load || !lib->unload || !lib->destroy) {
+		fprintf(stderr, "bench_provider: %s lacks the provider calls\n", path);
+		exit(1);
+	}
+	return 1;
+}
+
+/* Unload and load again a 10-probe provider, ours then (if given) the older
+ * library's, SAMPLES times, interleaved. */
+static void bench_unload_samples(int samples)
+{
+	struct bench_stapsdt lib;
+	memset(&lib, 0, sizeof(lib));
+	int older = bench_stapsdt_open(&lib);
+	for (int i = 0; i < samples; i++) {
+		usdt_error err;
+		const usdt_probe *first;
+		usdt_provider *provider = bench_create_load(10, &first);
+		unsigned long long start = usdt_now_ns();
+		bench_check(usdt_provider_unload(provider, &err) == 0, &err);
+		unsigned long long unloaded = usdt_now_ns();
+		bench_check(usdt_provider_load(provider, &err) == 0, &err);
+		unsigned long long reloaded = usdt_now_ns();
+		usdt_provider_destroy(provider);
+		printf("unload_10 %llu\nreload_10 %llu\n", unloaded - start, reloaded - unloaded);
+		if (!older)
+			continue;
+		start = usdt_now_ns();
+		void *theirs = lib.init("bench");
+		for (int p = 0; theirs && p < 10; p++)
+			if (!lib.add(theirs, bench_names[p], 1, 8 /* uint64 */))
+				theirs = NULL;
+		int failed = !theirs || lib.load(theirs) != 0;
+		unsigned long long loaded = usdt_now_ns();
+		failed = failed || lib.unload(theirs) != 0;
+		unloaded = usdt_now_ns();
+		failed = failed || lib.load(theirs) != 0;
+		reloaded = usdt_now_ns();
+		if (failed) {
+			fprintf(stderr, "bench_provider: the older library failed\n");
+			exit(1);
+		}
+		lib.destroy(theirs);
+		printf("stapsdt_create_load_10 %llu\nstapsdt_unload_10 %llu\nstapsdt_reload_10 %llu\n",
+		       loaded - start, unloaded - loaded, reloaded - unloaded);
+	}
+}
+
 /* 1000 providers at once; the first run also reports what they occupy. */
 static void bench_many(int report_space)
 {
@@ -168,5 +248,6 @@ int main(int argc, char **argv)
 		bench_create_load_samples(probe_counts[i], samples);
 	for (int run = 0; run < runs; run++)
 		bench_many(run == 0);
+	bench_unload_samples(samples);
 	return 0;
 }

@@ -5,6 +5,9 @@
 
 BUILD_DIR is a compiled meson build directory configured with
 buildtype=release or debugoptimized. The run takes about a minute on 2 cores.
+With USDT_BENCH_LIBSTAPSDT=PATH (the older runtime-probe library's shared
+object, built elsewhere), its provider calls are measured in the same run,
+interleaved with the kit's.
 
 Times are medians of RUNS runs. Nothing here asserts a timing: the targets
 are printed beside the measurements for a reader to compare. The exit status
@@ -95,6 +98,16 @@ ROWS = [
      "≈ 2 MiB"),
     ("providers", "mappings", "Dynamic provider: mappings per loaded provider", "≤ 2", "3"),
     ("providers", "fds", "Dynamic provider: file descriptors per loaded provider", "", ""),
+    ("providers", "unload_10", "Dynamic provider: unload, 10 probes, µs",
+     "≤ ½ the older library's", "29.8 µs (measured before, another run)"),
+    ("providers", "reload_10", "Dynamic provider: load again after unload, 10 probes, µs", "",
+     ""),
+    ("providers", "stapsdt_create_load_10",
+     "Older library, same run, interleaved: create + add + load, 10 probes, µs", "", ""),
+    ("providers", "stapsdt_unload_10",
+     "Older library, same run, interleaved: unload, 10 probes, µs", "", ""),
+    ("providers", "stapsdt_reload_10",
+     "Older library, same run, interleaved: load again after unload, 10 probes, µs", "", ""),
     ("python", "python_enabled",
      "Python (bindings/python/usdt.py): untraced probe.enabled, ns/read", "", ""),
     ("python", "python_fire",
@@ -228,8 +241,8 @@ def traced(bench_fire):
         if not ready:
             raise Broken(f"bench_fire did not start: {target.stderr.read().strip()}")
         binary = os.path.abspath(bench_fire)
-        # The dynamic provider is a memfd: bpftrace 0.17 attaches to it by its
-        # /proc/PID/fd path, without -p.
+        # The dynamic provider's path: its file (or /proc/PID/fd/N for a
+        # memfd), which bpftrace attaches to without -p.
         tracer = subprocess.Popen(["bpftrace", "-e", f"""
             usdt:{binary}:bench:raw_fire {{ @raw_gated = count(); }}
             usdt:{binary}:bench:static_fire {{ @static_gated = count(); }}
@@ -281,6 +294,22 @@ def providers(bench_provider):
     result = {key: f"{median[key] / 1000:.1f}"
               for key in ("create_load_1", "create_load_10", "create_load_100", "destroy_10")}
     result["providers_1000"] = f"{median['providers_1000'] / 1e6:.1f}"
+    # Unload and reload, ours and (with USDT_BENCH_LIBSTAPSDT) the older
+    # library's: median with the interquartile range, and ours over theirs.
+    for key in ("unload_10", "reload_10", "stapsdt_create_load_10", "stapsdt_unload_10",
+                "stapsdt_reload_10"):
+        if key not in values:
+            result[key] = ("not measured: set USDT_BENCH_LIBSTAPSDT to the older library's "
+                           "shared object")
+            continue
+        q1, _, q3 = statistics.quantiles(values[key], n=4)
+        result[key] = f"{median[key] / 1000:.1f} (IQR {q1 / 1000:.1f}–{q3 / 1000:.1f})"
+        theirs = "stapsdt_" + key
+        if theirs in median:
+            result[key] += f", {median[theirs] / median[key]:.1f}x faster than the older library"
+    result["create_load_10"] += (f" (older library, same run: "
+                                 f"{median['stapsdt_create_load_10'] / 1000:.1f})"
+                                 if "stapsdt_create_load_10" in median else "")
     result["kib"] = (f"{median['object_kib']:g} KiB (its mappings); "
                      f"{median['kib']:.1f} KiB all told, with the heap its handles take")
     result["mappings"] = f"{median['mappings']:g}"
@@ -435,6 +464,10 @@ def main():
   part; 1000 providers kept loaded together, once per run. Per provider: the mappings
   holding its probes (code and semaphores), and what the 1000 added to /proc/self/maps
   and /proc/self/fd, divided by 1000.
+- Unload, reload: {PROVIDER_SAMPLES} loaded 10-probe providers, each unloaded then loaded
+  again; median and interquartile range. With USDT_BENCH_LIBSTAPSDT=PATH (the older
+  runtime-probe library's shared object, loaded with dlopen), each sample is followed by
+  the same provider made, loaded, unloaded and loaded again with it.
 - Python: bench/bench_python.py through bindings/python/usdt.py on the build's libusdt,
   {PYTHON_ITERATIONS:,} iterations per untraced loop run (an empty Python loop subtracted),
   {PYTHON_FIRES:,} fires per traced run; ratios to the C dynamic USDT_FIRE of the same run.""")
