@@ -149,12 +149,13 @@ static void matrix_workload(void)
 		for (int i = 0; i < FIRES; i++)
 			USDT_FIRE(d_counted, ++matrix_fired);
 	}
-	printf("fired=%llu\n", matrix_fired);
-	fflush(stdout);
+	/* done first: a harness reading fired= knows that every probe fired. */
 	if (matrix_static)
 		USDT_FIRE(s_done);
 	else
 		USDT_FIRE(d_done);
+	printf("fired=%llu\n", matrix_fired);
+	fflush(stdout);
 }
 
 int main(int argc, char **argv)

@@ -337,18 +337,23 @@ TRACEFS = "/sys/kernel/tracing"
 
 
 def tracefs_write(name, text):
-    with open(os.path.join(TRACEFS, name), "a") as file:
-        file.write(text + "\n")
+    # One write(2) per command, O_APPEND: a new probe adds to the others.
+    fd = os.open(os.path.join(TRACEFS, name), os.O_WRONLY | os.O_APPEND)
+    try:
+        os.write(fd, (text + "\n").encode())
+    finally:
+        os.close(fd)
 
 
-def tracefs_hits(group):
-    """{event: hits} of group's events, from uprobe_profile."""
+def tracefs_hits(events):
+    """{event: hits} of the events named, from uprobe_profile (which shows
+    each event's name without its group)."""
     hits = {}
     with open(os.path.join(TRACEFS, "uprobe_profile")) as profile:
         for line in profile:
             words = line.split()
-            if len(words) == 3 and words[1].startswith(group + "/"):
-                hits[words[1].split("/", 1)[1]] = int(words[2])
+            if len(words) == 3 and words[1] in events:
+                hits[words[1]] = int(words[2])
     return hits
 
 
@@ -362,7 +367,7 @@ def tracefs_case(kind):
         probes = [p for p in stapsdt_probes(path) if p["provider"] == provider]
         for i, probe in enumerate(probes):
             check(probe["semaphore_offset"], f"{provider}:{probe['name']} has no semaphore")
-            event = f"{probe['name']}_{i}"
+            event = f"{probe['name']}_{os.getpid()}_{i}"
             tracefs_write("uprobe_events", f"p:{group}/{event} {path}:{probe['pc_offset']:#x}"
                                            f"({probe['semaphore_offset']:#x})")
             events.append((event, probe["name"]))
@@ -373,7 +378,7 @@ def tracefs_case(kind):
             if line.startswith("fired="):
                 break
         # The target fires done before it prints fired=.
-        hits = tracefs_hits(group)
+        hits = tracefs_hits([event for event, _ in events])
         tracefs_write(f"events/{group}/enable", "0")
         target.finish()
     finally:
@@ -494,6 +499,14 @@ def gdb_case(kind):
         gdb = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
         try:
+            # Both breakpoints set, or gdb found no such probe.
+            early, placed = [], 0
+            for line in gdb.stdout:
+                early.append(line)
+                placed += re.match(r"Breakpoint \d+ at ", line) is not None
+                if placed == 2 or "No probe matching" in line:
+                    break
+            check(placed == 2, f"gdb could not break on {provider}'s probes:\n{''.join(early)}")
             # The breakpoints raise the semaphores: the target says so once gdb
             # has let it continue.
             line = target.proc.stdout.readline()
@@ -502,6 +515,7 @@ def gdb_case(kind):
                   f"the target did not see gdb's breakpoints: {line!r}")
             target.go()
             output, _ = gdb.communicate(timeout=tracing.TIMEOUT)
+            output = "".join(early) + output
         finally:
             if gdb.poll() is None:
                 gdb.kill()
