@@ -11,6 +11,8 @@ cd "$(dirname "$0")"
 
 BASE_PACKAGES="gcc pkg-config meson ninja-build python3 systemtap-sdt-dev libelf-dev bpftrace"
 TEST_PACKAGES="g++ clang lld libbpf-dev valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+# The tracer matrix (tests/test_tracer_matrix.py): bcc's tplist, perf, gdb.
+MATRIX_PACKAGES="bpfcc-tools linux-perf gdb"
 
 # apt-get install the packages that are not installed yet.
 install() {
@@ -37,6 +39,16 @@ aarch64_sysroot() {
 	mkdir -p build/aarch64-debs "$sysroot"
 	(cd build/aarch64-debs && apt-get download -qq libelf-dev:arm64 zlib1g-dev:arm64)
 	for deb in build/aarch64-debs/*.deb; do dpkg -x "$deb" "$sysroot"; done
+}
+
+# bpftrace from Debian 13 and unstable for the tracer matrix, fetched into
+# $USDT_DEBIAN_CACHE by tests/debian.py (nothing installed on the system). If
+# the fetch fails the matrix says so: a skip, or a failure under CI=true.
+matrix_bpftrace() {
+	for suite in trixie sid; do
+		python3 tests/debian.py "$USDT_DEBIAN_CACHE" "$suite" bpftrace >/dev/null ||
+			echo "run.sh: could not fetch bpftrace from Debian $suite"
+	done
 }
 
 setup() { # setup DIR [meson options...]
@@ -70,12 +82,13 @@ demo)
 	python3 examples/run.py latency build/examples/latency
 	;;
 test)
-	install $BASE_PACKAGES $TEST_PACKAGES
+	install $BASE_PACKAGES $TEST_PACKAGES $MATRIX_PACKAGES
 	aarch64_sysroot
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	# Newer Debian releases' tracers and compilers (tests/debian.py), fetched
 	# once for both builds.
 	export USDT_DEBIAN_CACHE="$PWD/build/debian"
+	matrix_bpftrace
 	status=0
 	setup build
 	meson test -C build --print-errorlogs || status=1
