@@ -21,6 +21,7 @@ Dynamic providers are created under a scratch USDT_DIR that the test removes.
 
 import os
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -211,7 +212,8 @@ def bpftrace_attach(bpftrace, version, kind, how, processes=1):
             [parse_value(e, g) for e, g in zip(want, have)] == want
             for want, have in zip(expected, got)),
             f"values of process {target.pid} differ: want {expected}, got {got}")
-    return f"{processes} x {FIRES} fires counted, {arguments} arguments exact"
+    where = "" if kind == "static" else f", provider at {targets[0].value('path')}"
+    return f"{processes} x {FIRES} fires counted, {arguments} arguments exact{where}"
 
 
 def bpftrace_list(bpftrace, kind):
@@ -406,6 +408,26 @@ def run_tracefs():
 
 # ---------------------------------------------------------------- perf
 
+def perf_enable(stat, control, ack):
+    """Enable perf stat's events through its control fifo and wait for its
+    acknowledgement (or its exit). Opened read-write, neither fifo blocks
+    on a perf that never opens its end."""
+    ctl_fd, ack_fd = os.open(control, os.O_RDWR), os.open(ack, os.O_RDWR)
+    try:
+        os.write(ctl_fd, b"enable\n")
+        deadline = time.monotonic() + tracing.TIMEOUT
+        while not select.select([ack_fd], [], [], 0.2)[0]:
+            if stat.poll() is not None or time.monotonic() > deadline:
+                _, err = stat.communicate(timeout=tracing.TIMEOUT)
+                tracing.fail(f"perf stat exited ({stat.returncode}) or hung before it "
+                             f"enabled its events:\n{err}")
+        reply = os.read(ack_fd, 64)
+        check(reply.startswith(b"ack\n"), f"perf stat answered enable with {reply!r}")
+    finally:
+        os.close(ctl_fd)
+        os.close(ack_fd)
+
+
 def perf_case(kind, perf_env):
     target = start(kind)
     provider = STATIC if kind == "static" else PROVIDER
@@ -436,10 +458,7 @@ def perf_case(kind, perf_env):
                                 env=perf_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
         try:
-            with open(control, "w") as ctl, open(ack) as acks:
-                ctl.write("enable\n")
-                ctl.flush()
-                check(acks.readline() == "ack\n", "perf stat did not acknowledge enable")
+            perf_enable(stat, control, ack)
             target.go()
             for line in target.proc.stdout:
                 target.lines.append(line.rstrip("\n"))
