@@ -74,6 +74,18 @@ def start(kind, *extra):
     return tracing.Target([TARGET, PROVIDER, kind, *extra])
 
 
+class Memfd:
+    """Within `with Memfd():`, targets load their provider into a memfd
+    (USDT_DIR=memfd), the fallback where no directory is usable."""
+
+    def __enter__(self):
+        self.saved = os.environ["USDT_DIR"]
+        os.environ["USDT_DIR"] = "memfd"
+
+    def __exit__(self, *_):
+        os.environ["USDT_DIR"] = self.saved
+
+
 def finish_all(targets):
     for target in targets:
         target.finish()
@@ -216,6 +228,15 @@ def bpftrace_attach(bpftrace, version, kind, how, processes=1):
     return f"{processes} x {FIRES} fires counted, {arguments} arguments exact{where}"
 
 
+def bpftrace_memfd(bpftrace, version):
+    """The memfd fallback: a provider reached by its path /proc/PID/fd/N."""
+    with Memfd():
+        detail = bpftrace_attach(bpftrace, version, "dynamic", "path")
+    check(re.search(r"provider at /proc/\d+/fd/\d+$", detail) is not None,
+          f"USDT_DIR=memfd did not give a /proc/PID/fd/N path: {detail}")
+    return detail
+
+
 def bpftrace_list(bpftrace, kind):
     target = start("static")
     try:
@@ -243,6 +264,7 @@ def run_bpftrace():
          "path")
     case("path without -p, dynamic provider shared by two processes", bpftrace_attach,
          bpftrace, version, "dynamic", "path", 2)
+    case("memfd fallback: path /proc/PID/fd/N without -p", bpftrace_memfd, bpftrace, version)
 
 
 # ---------------------------------------------------------------- bcc
