@@ -19,6 +19,7 @@ and a failure under CI=true.
 Dynamic providers are created under a scratch USDT_DIR that the test removes.
 """
 
+import contextlib
 import os
 import re
 import select
@@ -74,16 +75,16 @@ def start(kind, *extra):
     return tracing.Target([TARGET, PROVIDER, kind, *extra])
 
 
-class Memfd:
-    """Within `with Memfd():`, targets load their provider into a memfd
+@contextlib.contextmanager
+def memfd_backing():
+    """Targets started inside load their provider into a memfd
     (USDT_DIR=memfd), the fallback where no directory is usable."""
-
-    def __enter__(self):
-        self.saved = os.environ["USDT_DIR"]
-        os.environ["USDT_DIR"] = "memfd"
-
-    def __exit__(self, *_):
-        os.environ["USDT_DIR"] = self.saved
+    saved = os.environ["USDT_DIR"]
+    os.environ["USDT_DIR"] = "memfd"
+    try:
+        yield
+    finally:
+        os.environ["USDT_DIR"] = saved
 
 
 def finish_all(targets):
@@ -205,8 +206,10 @@ def bpftrace_attach(bpftrace, version, kind, how, processes=1):
             tracing.fail(f"bpftrace did not attach:\n{tracing.bpftrace_finish(proc)}")
         try:
             finish_all(targets)
-        finally:
-            output = tracing.bpftrace_finish(proc)
+        except BaseException:
+            proc.kill()
+            raise
+        output = tracing.bpftrace_finish(proc)
     finally:
         kill_all(targets)
     check_fired(targets)
@@ -230,7 +233,7 @@ def bpftrace_attach(bpftrace, version, kind, how, processes=1):
 
 def bpftrace_memfd(bpftrace, version):
     """The memfd fallback: a provider reached by its path /proc/PID/fd/N."""
-    with Memfd():
+    with memfd_backing():
         detail = bpftrace_attach(bpftrace, version, "dynamic", "path")
     check(re.search(r"provider at /proc/\d+/fd/\d+$", detail) is not None,
           f"USDT_DIR=memfd did not give a /proc/PID/fd/N path: {detail}")
@@ -297,9 +300,9 @@ def run_bcc():
 # ---------------------------------------------------------------- ELF notes
 
 def stapsdt_probes(path):
-    """The stapsdt probes of an ELF64 little-endian file, as dicts with
-    provider, name, pc and semaphore (addresses as loaded, after the
-    .stapsdt.base adjustment) and their file offsets."""
+    """The stapsdt probes of an ELF64 little-endian file, as dicts: provider,
+    name, args, pc (after the .stapsdt.base adjustment) and the file offsets
+    of the probe and of its semaphore (0 for none), as uprobes want them."""
     with open(path, "rb") as file:
         data = file.read()
     check(data[:4] == b"\x7fELF" and data[4] == 2 and data[5] == 1,
