@@ -237,22 +237,23 @@ template <bool declared_count> struct usdt__arity {
 #define USDT__U64_TYPE(c, i, x) usdt__u64
 #define USDT__U64_VALUE(c, i, x) USDT__TO_U64(x)
 #define USDT__CALL(probe, ...) USDT__CAT(USDT__CALL_, USDT__NARG(__VA_ARGS__))(probe, __VA_ARGS__)
-#define USDT__CALL_1(probe, p) USDT__FUNCTION_CAST(void (*)(void), (probe)->fire)()
-#define USDT__CALL_2(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_3(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_4(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_5(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_6(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_7(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_8(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_9(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_10(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_11(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_12(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_13(probe, p, ...) USDT__CALL_N(probe, __VA_ARGS__)
-#define USDT__CALL_N(probe, ...)                                                              \
+#define USDT__CALL_1(probe, p) USDT__POINTER_OF(p, probe, fire)()
+#define USDT__CALL_2(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_3(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_4(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_5(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_6(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_7(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_8(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_9(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_10(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_11(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_12(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_13(probe, p, ...) USDT__CALL_N(probe, p, __VA_ARGS__)
+#define USDT__CALL_N(probe, p, ...)                                                           \
 	USDT__FUNCTION_CAST(void (*)(USDT__FOR(USDT__U64_TYPE, ~, USDT__COMMA, __VA_ARGS__)), \
-			    (probe)->fire)(USDT__FOR(USDT__U64_VALUE, ~, USDT__COMMA, __VA_ARGS__))
+			    USDT__POINTER_OF(p, probe, fire))(                                \
+		USDT__FOR(USDT__U64_VALUE, ~, USDT__COMMA, __VA_ARGS__))
 
 /* ---- The call-site verbs ------------------------------------------------ */
 
@@ -276,14 +277,24 @@ usdt__enabled(const volatile unsigned short *semaphore)
 	return *semaphore != 0;
 }
 #endif
-#define USDT_ENABLED(probe) usdt__enabled((probe)->semaphore)
+/* A handle's pointers. A static probe is a constant array, whose pointers
+ * the compiler folds into the compare. A dynamic handle (a pointer, by its
+ * size) is filled in by usdt_dynamic.c while other threads may read it: a
+ * relaxed atomic load, which on x86-64 and aarch64 is the same one load as a
+ * plain one. */
+#define USDT__IS_HANDLE(probe) (sizeof(probe) == sizeof(const usdt_probe *))
+#define USDT__POINTER_OF(as_written, probe, member)                                 \
+	(USDT__IS_HANDLE(as_written) ? __atomic_load_n(&(probe)->member, __ATOMIC_RELAXED) \
+				     : (probe)->member)
+#define USDT_ENABLED(probe) usdt__enabled(USDT__POINTER_OF(probe, probe, semaphore))
 
 /* Fire the probe if a tracer is attached; arguments are evaluated only then. */
 #define USDT_FIRE(...)                                                          \
 	do {                                                                    \
 		const usdt_probe *const usdt__probe = USDT__FIRST(__VA_ARGS__); \
 		USDT__CHECK_ARITY(USDT__FIRST(__VA_ARGS__), USDT__NARG(__VA_ARGS__)); \
-		if (__builtin_expect(USDT_ENABLED(usdt__probe), 0))             \
+		if (__builtin_expect(usdt__enabled(USDT__POINTER_OF(            \
+			USDT__FIRST(__VA_ARGS__), usdt__probe, semaphore)), 0)) \
 			USDT__CALL(usdt__probe, __VA_ARGS__);                   \
 	} while (0)
 
@@ -474,13 +485,26 @@ typedef struct usdt_provider usdt_provider;
 /* A new, empty provider. NULL on error. */
 usdt_provider *usdt_provider_create(const char *name, usdt_error *err);
 
+/* Where loaded providers' objects are stored, for this provider's next
+ * loads: an absolute directory (created if missing; an error if it cannot
+ * hold the object), USDT_DIR_MEMFD for a sealed memfd, or NULL for the
+ * default: $USDT_DIR (a directory or "memfd"), else $XDG_RUNTIME_DIR/usdt,
+ * else /run/usdt where writable, each skipped if unusable or mounted noexec,
+ * else a memfd. In a directory the object is one read-only file per distinct
+ * provider, DIR/PROVIDER-BUILDID.so, shared by every process that loads the
+ * same provider and kept (like a shared library) until removed or, on tmpfs,
+ * until reboot. 0, or a negative errno. */
+#define USDT_DIR_MEMFD "memfd"
+int usdt_provider_set_dir(usdt_provider *provider, const char *dir, usdt_error *err);
+
 /* Add a probe with up to USDT_MAX_ARGS arguments, before the first load.
  * The returned probe stays valid until usdt_provider_destroy() and is a no-op
  * while its provider is not loaded. NULL on error. */
 const usdt_probe *usdt_probe_add(usdt_provider *provider, const char *name, int argc,
 				 const enum usdt_type *types, usdt_error *err);
 
-/* Make the provider's probes visible to tracers. 0, or a negative errno. */
+/* Make the provider's probes visible to tracers (and to gdb, through its JIT
+ * interface). 0, or a negative errno. */
 int usdt_provider_load(usdt_provider *provider, usdt_error *err);
 
 /* Hide them again; their probes become no-ops, also for a thread firing one
@@ -491,8 +515,10 @@ int usdt_provider_unload(usdt_provider *provider, usdt_error *err);
  * use any more. NULL is a no-op. */
 void usdt_provider_destroy(usdt_provider *provider);
 
-/* While loaded, the path a tracer can attach to, "/proc/PID/fd/N" (PID of
- * the process that loaded it); NULL otherwise. */
+/* While loaded, the path a tracer can attach to: the object's file
+ * (DIR/PROVIDER-BUILDID.so; attaching to it without a PID traces every
+ * process that loaded it), or for a memfd "/proc/PID/fd/N" with PID the
+ * calling process (a forked child names its own). NULL otherwise. */
 const char *usdt_provider_path(const usdt_provider *provider);
 
 #ifdef __cplusplus

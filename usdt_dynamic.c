@@ -1,12 +1,11 @@
 /* usdt_dynamic.c - USDT providers and probes whose names are known at run time.
  *
- * A loaded provider is a tiny ELF object built with libelf into a memfd and
- * mapped into the process, so tracers find it through /proc/PID/maps like any
- * shared library:
+ * A loaded provider is a tiny ELF object built in memory and mapped into the
+ * process, so tracers find it through /proc/PID/maps like any shared library:
  *
- *   offset 0        ELF header, program headers, then one 16-byte stub per
- *                   probe (x86-64: 5-byte nop, ret; aarch64: nop, ret) and the
- *                   1-byte .stapsdt.base.               PT_LOAD R+X
+ *   offset 0        ELF header, program headers, the GNU build-id note, then
+ *                   one 16-byte stub per probe (x86-64: a nop, ret; aarch64:
+ *                   nop, ret) and the 1-byte .stapsdt.base.   PT_LOAD R+X
  *   next page       .probes: one 16-bit semaphore per probe.  PT_LOAD R+W
  *   not loaded      .note.stapsdt (one note per probe), .shstrtab, section
  *                   headers.
@@ -14,14 +13,22 @@
  * Virtual addresses equal file offsets, so every tracer's address arithmetic
  * agrees. The code mapping is private and never writable; the semaphore
  * mapping is private and writable, which is what the kernel needs to count
- * attached tracers in it. Two mappings, two pages for up to 244 probes.
+ * attached tracers in it. Two mappings, two pages for up to 242 probes.
+ *
+ * The object is a pure function of the provider (names, argument types, the
+ * architecture, the page size and the stub's nop), so it is stored like a
+ * shared library under a name derived from its content,
+ * DIR/PROVIDER-BUILDID.so, read-only, shared by every process and run that
+ * loads the same provider: a tracer attaching to that path sees all of them,
+ * while each process keeps its own semaphores in its private mapping. Where no
+ * directory is usable the object lives in a sealed memfd, as before.
  *
  * A probe handle (usdt_probe) points at its semaphore and its stub. Unloading
- * replaces both mappings in one mremap, at the same addresses, by anonymous
- * memory holding the same stubs and zero semaphores: a thread that is firing
- * at that moment finds a nop and a ret where it expects them, and tracers no
- * longer see the object. Loading again maps a new object over the same
- * addresses, so handles never change once loaded.
+ * maps, in one mmap over the same addresses, a stand-in holding the same stubs
+ * and zero semaphores: a thread that is firing at that moment finds a nop and
+ * a ret where it expects them, and tracers no longer see the object. Loading
+ * again moves a new object over the same addresses, so handles never change
+ * once loaded.
  */
 #define _GNU_SOURCE
 #include "usdt.h"
@@ -29,31 +36,39 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libelf.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
 #define USDT_DYN_MACHINE EM_X86_64
-/* nopl 0x0(%rax,%rax,1); ret: kernels from 6.18 turn a uprobe on exactly
- * this 5-byte nop into a call, which is safe here: a stub keeps nothing in
- * its red zone. Padding is int3. */
-static const unsigned char usdt_dyn_stub[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00, 0xc3 };
+/* Padding between stubs is int3. The stub's nop is chosen per kernel at run
+ * time: usdt_dyn_stub(). */
 #define USDT_DYN_PAD 0xcc
 #elif defined(__aarch64__)
 #define USDT_DYN_MACHINE EM_AARCH64
-/* nop; ret (little-endian); padding is zero, an undefined instruction. */
-static const unsigned char usdt_dyn_stub[] = { 0x1f, 0x20, 0x03, 0xd5, 0xc0, 0x03, 0x5f, 0xd6 };
+/* Padding is zero, an undefined instruction. */
 #define USDT_DYN_PAD 0x00
 #endif
 
 #define USDT_DYN_STUB_SIZE 16
-#define USDT_DYN_HEADERS (sizeof(Elf64_Ehdr) + 2 * sizeof(Elf64_Phdr))
-#define USDT_DYN_TEXT_OFFSET ((USDT_DYN_HEADERS + 15) & ~(size_t)15)
+#define USDT_DYN_PHNUM 3
+#define USDT_DYN_HEADERS (sizeof(Elf64_Ehdr) + USDT_DYN_PHNUM * sizeof(Elf64_Phdr))
+/* The GNU build-id note, right after the headers: inside the first page, as
+ * perf and systemtap expect. */
+#define USDT_DYN_BUILD_ID_SIZE 20
+#define USDT_DYN_BUILD_ID_NOTE_SIZE (sizeof(Elf64_Nhdr) + 4 + USDT_DYN_BUILD_ID_SIZE)
+#define USDT_DYN_BUILD_ID_OFFSET ((USDT_DYN_HEADERS + 3) & ~(size_t)3)
+#define USDT_DYN_TEXT_OFFSET \
+	((USDT_DYN_BUILD_ID_OFFSET + USDT_DYN_BUILD_ID_NOTE_SIZE + 15) & ~(size_t)15)
 
 struct usdt_dyn_probe {
 	usdt_probe public; /* first: handles are pointers to it */
@@ -62,16 +77,28 @@ struct usdt_dyn_probe {
 	enum usdt_type types[USDT_MAX_ARGS];
 };
 
+/* gdb's JIT interface: one entry per loaded object, holding a copy of it
+ * with the addresses it is mapped at. */
+struct usdt_dyn_jit_entry {
+	struct usdt_dyn_jit_entry *next;
+	struct usdt_dyn_jit_entry *prev;
+	const char *symfile_addr;
+	uint64_t symfile_size;
+};
+
 struct usdt_provider {
 	char name[USDT_NAME_MAX + 1];
 	struct usdt_dyn_probe **probes;
 	int count;
 	int capacity;
-	int fd;             /* the loaded object, open exactly while loaded */
+	char *dir;           /* from usdt_provider_set_dir(), or NULL */
+	int loaded;
+	int fd;              /* the memfd or unnamed file while loaded, else -1 */
 	unsigned char *base; /* where the object is mapped, from the first load on */
-	size_t text_size;   /* pages of headers and stubs */
-	size_t map_size;    /* text_size plus the semaphore pages */
-	char path[64];
+	size_t text_size;    /* pages of headers and stubs */
+	size_t map_size;     /* text_size plus the semaphore pages */
+	struct usdt_dyn_jit_entry *jit; /* while loaded, where gdb can see it */
+	char path[PATH_MAX]; /* the named file, or /proc/PID/fd/N */
 };
 
 /* Where a probe points until its provider is first loaded: a zero semaphore
@@ -161,6 +188,25 @@ usdt_provider *usdt_provider_create(const char *name, usdt_error *err)
 #endif
 }
 
+int usdt_provider_set_dir(usdt_provider *provider, const char *dir, usdt_error *err)
+{
+	if (!provider)
+		return usdt_dyn_fail(err, EINVAL, "provider is NULL");
+	if (dir && strcmp(dir, USDT_DIR_MEMFD) != 0 && dir[0] != '/')
+		return usdt_dyn_fail(err, EINVAL,
+				     "directory \"%s\" is neither absolute nor \"" USDT_DIR_MEMFD "\"",
+				     dir);
+	if (dir && strlen(dir) > PATH_MAX - 2 * USDT_NAME_MAX)
+		return usdt_dyn_fail(err, ENAMETOOLONG, "directory \"%.64s...\" is too long", dir);
+	char *copy = dir ? strdup(dir) : NULL;
+	if (dir && !copy)
+		return usdt_dyn_fail(err, ENOMEM, "out of memory setting a directory");
+	free(provider->dir);
+	provider->dir = copy;
+	usdt_dyn_ok(err);
+	return 0;
+}
+
 const usdt_probe *usdt_probe_add(usdt_provider *provider, const char *name, int argc,
 				 const enum usdt_type *types, usdt_error *err)
 {
@@ -239,6 +285,63 @@ static size_t usdt_dyn_round_up(size_t n, size_t to)
 	return (n + to - 1) / to * to;
 }
 
+/* The stub: a nop the kernel replaces by a breakpoint, then a return.
+ *
+ * x86-64: every kernel with uprobes emulates the 1-byte nop 0x90 after the
+ * breakpoint instead of single-stepping it out of line. Multi-byte nops were
+ * single-stepped (about 4x the cost here) until Linux 6.16 ("uprobes/x86: Add
+ * support to emulate NOP instructions", commit 610f6e14c29d); from then on
+ * both cost the same. Linux 6.18 turns a uprobe on exactly the 5-byte nop
+ * `0f 1f 44 00 00` into a call to a trampoline after its first hit
+ * ("uprobes/x86: Add support to optimize uprobes", commit ba2bfc97b462),
+ * which no breakpoint beats: about 1.3x faster per traced fire here. So: the
+ * 5-byte nop where the kernel optimizes it, else 0x90, never slower. A stub
+ * keeps nothing in its red zone, which the trampoline's call overwrites.
+ *
+ * The capability is detected, not the version: kernels that optimize have
+ * the uprobe system call (x86-64 number 336) its trampoline enters, and it
+ * answers a caller outside the trampoline with ENXIO ("uprobes/x86: Return
+ * error from uprobe syscall when not called from trampoline", made for this
+ * very detection, in 6.18). Older kernels answer ENOSYS. A seccomp filter's
+ * EPERM counts as no, which only costs speed when traced.
+ *
+ * aarch64: nop; ret. */
+#if defined(__x86_64__)
+static const unsigned char usdt_dyn_stub_nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00, 0xc3 };
+static const unsigned char usdt_dyn_stub_nop1[] = { 0x90, 0xc3 };
+
+#define USDT_DYN_SYS_UPROBE 336
+
+static int usdt_dyn_kernel_optimizes_nop5(void)
+{
+	static int known; /* 0 unknown, 1 no, 2 yes; any thread computes the same */
+	int answer = __atomic_load_n(&known, __ATOMIC_RELAXED);
+	if (!answer) {
+		int saved = errno;
+		long rc = syscall(USDT_DYN_SYS_UPROBE);
+		answer = rc == -1 && (errno == ENXIO || errno == EPROTO) ? 2 : 1;
+		errno = saved;
+		__atomic_store_n(&known, answer, __ATOMIC_RELAXED);
+	}
+	return answer == 2;
+}
+
+static const unsigned char *usdt_dyn_stub(size_t *size)
+{
+	int nop5 = usdt_dyn_kernel_optimizes_nop5();
+	*size = nop5 ? sizeof(usdt_dyn_stub_nop5) : sizeof(usdt_dyn_stub_nop1);
+	return nop5 ? usdt_dyn_stub_nop5 : usdt_dyn_stub_nop1;
+}
+#else
+static const unsigned char usdt_dyn_stub_nop[] = { 0x1f, 0x20, 0x03, 0xd5, 0xc0, 0x03, 0x5f, 0xd6 };
+
+static const unsigned char *usdt_dyn_stub(size_t *size)
+{
+	*size = sizeof(usdt_dyn_stub_nop);
+	return usdt_dyn_stub_nop;
+}
+#endif
+
 /* The layout of an object with count probes. */
 struct usdt_dyn_layout {
 	size_t base_offset;   /* .stapsdt.base */
@@ -246,27 +349,21 @@ struct usdt_dyn_layout {
 	size_t probes_offset; /* .probes */
 	size_t probes_size;
 	size_t map_size;
+	size_t note_offset;   /* .note.stapsdt */
+	size_t notes_size;
+	size_t shstrtab_offset;
+	size_t shoff;         /* section headers */
+	size_t file_size;
 };
 
-static struct usdt_dyn_layout usdt_dyn_layout(int count)
+/* The stubs, filling size bytes: for the object and for the stand-in. */
+static void usdt_dyn_write_stubs(unsigned char *stubs, size_t size)
 {
-	struct usdt_dyn_layout l;
-	size_t page = usdt_dyn_page_size();
-	l.base_offset = USDT_DYN_TEXT_OFFSET + (size_t)count * USDT_DYN_STUB_SIZE;
-	l.text_size = usdt_dyn_round_up(l.base_offset + 1, page);
-	l.probes_offset = l.text_size;
-	l.probes_size = 2 * (size_t)count;
-	l.map_size = l.text_size + usdt_dyn_round_up(l.probes_size, page);
-	return l;
-}
-
-/* The stubs, for the object and for its anonymous stand-in after unload. */
-static void usdt_dyn_write_stubs(unsigned char *stubs, int count)
-{
-	for (int i = 0; i < count; i++) {
-		unsigned char *stub = stubs + (size_t)i * USDT_DYN_STUB_SIZE;
-		memset(stub, USDT_DYN_PAD, USDT_DYN_STUB_SIZE);
-		memcpy(stub, usdt_dyn_stub, sizeof(usdt_dyn_stub));
+	size_t stub_size;
+	const unsigned char *stub = usdt_dyn_stub(&stub_size);
+	for (size_t at = 0; at + USDT_DYN_STUB_SIZE <= size; at += USDT_DYN_STUB_SIZE) {
+		memset(stubs + at, USDT_DYN_PAD, USDT_DYN_STUB_SIZE);
+		memcpy(stubs + at, stub, stub_size);
 	}
 }
 
@@ -292,52 +389,139 @@ static int usdt_dyn_arg_spec(char *out, size_t room, int i, enum usdt_type type)
 #endif
 }
 
-/* The .note.stapsdt section: one note per probe. */
-static unsigned char *usdt_dyn_notes(const struct usdt_provider *provider,
-				     const struct usdt_dyn_layout *l, size_t *size)
+/* The .note.stapsdt section, one note per probe, written at out (a zeroed
+ * buffer) unless out is NULL. Its size either way. */
+static size_t usdt_dyn_notes(const struct usdt_provider *provider,
+			     const struct usdt_dyn_layout *l, unsigned char *out)
 {
-	/* Upper bound per note: header, name, 3 addresses, provider, name,
-	 * 12 specs of at most 16 bytes, padding. */
-	size_t bound = (size_t)provider->count *
-		       (12 + 8 + 24 + 2 * (USDT_NAME_MAX + 1) + USDT_MAX_ARGS * 16 + 4);
-	unsigned char *notes = calloc(1, bound);
-	if (!notes)
-		return NULL;
-	unsigned char *p = notes;
+	size_t at = 0;
 	for (int i = 0; i < provider->count; i++) {
 		const struct usdt_dyn_probe *probe = provider->probes[i];
-		Elf64_Nhdr *nhdr = (Elf64_Nhdr *)(void *)p;
-		unsigned char *desc = p + sizeof(*nhdr) + 8;
+		char args[USDT_MAX_ARGS * 16] = "";
+		size_t args_len = 0;
+		for (int a = 0; a < probe->argc; a++) {
+			if (a > 0)
+				args[args_len++] = ' ';
+			args_len += (size_t)usdt_dyn_arg_spec(args + args_len, 16, a, probe->types[a]);
+		}
+		size_t provider_len = strlen(provider->name) + 1, name_len = strlen(probe->name) + 1;
 		uint64_t addresses[3] = {
 			USDT_DYN_TEXT_OFFSET + (uint64_t)i * USDT_DYN_STUB_SIZE, /* pc */
 			l->base_offset,                                          /* .stapsdt.base */
 			l->probes_offset + 2 * (uint64_t)i,                      /* semaphore */
 		};
-		char *text = (char *)desc + sizeof(addresses);
-		memcpy(p + sizeof(*nhdr), "stapsdt", 8);
-		memcpy(desc, addresses, sizeof(addresses));
-		text += sprintf(text, "%s", provider->name) + 1;
-		text += sprintf(text, "%s", probe->name) + 1;
-		for (int a = 0; a < probe->argc; a++) {
-			if (a > 0)
-				*text++ = ' ';
-			text += usdt_dyn_arg_spec(text, 16, a, probe->types[a]);
+		size_t descsz = sizeof(addresses) + provider_len + name_len + args_len + 1;
+		if (out) {
+			Elf64_Nhdr nhdr = { .n_namesz = 8, .n_descsz = (Elf64_Word)descsz, .n_type = 3 };
+			unsigned char *p = out + at;
+			memcpy(p, &nhdr, sizeof(nhdr));
+			memcpy(p + sizeof(nhdr), "stapsdt", 8);
+			p += sizeof(nhdr) + 8;
+			memcpy(p, addresses, sizeof(addresses));
+			p += sizeof(addresses);
+			memcpy(p, provider->name, provider_len);
+			memcpy(p + provider_len, probe->name, name_len);
+			memcpy(p + provider_len + name_len, args, args_len + 1);
 		}
-		text++; /* the arguments' terminating NUL */
-		nhdr->n_namesz = 8;
-		nhdr->n_descsz = (Elf64_Word)((unsigned char *)text - desc);
-		nhdr->n_type = 3;
-		p = desc + usdt_dyn_round_up(nhdr->n_descsz, 4);
+		at += sizeof(Elf64_Nhdr) + 8 + usdt_dyn_round_up(descsz, 4);
 	}
-	*size = (size_t)(p - notes);
-	return notes;
+	return at;
+}
+
+static struct usdt_dyn_layout usdt_dyn_layout(const struct usdt_provider *provider)
+{
+	struct usdt_dyn_layout l;
+	size_t page = usdt_dyn_page_size();
+	l.base_offset = USDT_DYN_TEXT_OFFSET + (size_t)provider->count * USDT_DYN_STUB_SIZE;
+	l.text_size = usdt_dyn_round_up(l.base_offset + 1, page);
+	l.probes_offset = l.text_size;
+	l.probes_size = 2 * (size_t)provider->count;
+	l.map_size = l.text_size + usdt_dyn_round_up(l.probes_size, page);
+	l.note_offset = l.probes_offset + usdt_dyn_round_up(l.probes_size, 8);
+	l.notes_size = usdt_dyn_notes(provider, &l, NULL);
+	return l;
 }
 
 /* Section names, in the order of the sections. bcc lists probes by reading
  * the executable section, then .probes, then .note.stapsdt. */
-static const char usdt_dyn_shstrtab[] = "\0.text\0.stapsdt.base\0.probes\0.note.stapsdt\0.shstrtab";
-enum { USDT_DYN_N_TEXT = 1, USDT_DYN_N_BASE = 7, USDT_DYN_N_PROBES = 21, USDT_DYN_N_NOTE = 29,
-       USDT_DYN_N_SHSTRTAB = 43 };
+static const char usdt_dyn_shstrtab[] =
+	"\0.note.gnu.build-id\0.text\0.stapsdt.base\0.probes\0.note.stapsdt\0.shstrtab";
+enum { USDT_DYN_N_BUILD_ID = 1, USDT_DYN_N_TEXT = 20, USDT_DYN_N_BASE = 26,
+       USDT_DYN_N_PROBES = 40, USDT_DYN_N_NOTE = 48, USDT_DYN_N_SHSTRTAB = 62,
+       USDT_DYN_SHNUM = 7 };
+
+/* The size of provider's object. */
+static size_t usdt_dyn_image_size(const struct usdt_provider *provider)
+{
+	struct usdt_dyn_layout l = usdt_dyn_layout(provider);
+	size_t shstrtab_offset = l.note_offset + l.notes_size;
+	return usdt_dyn_round_up(shstrtab_offset + sizeof(usdt_dyn_shstrtab), 8) +
+	       USDT_DYN_SHNUM * sizeof(Elf64_Shdr);
+}
+
+/* SHA-1 (FIPS 180-4), for the build-id and the file name. */
+static uint32_t usdt_dyn_rol(uint32_t x, int n)
+{
+	return x << n | x >> (32 - n);
+}
+
+static void usdt_dyn_sha1_block(uint32_t h[5], const unsigned char *p)
+{
+	uint32_t w[80];
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (int i = 16; i < 80; i++)
+		w[i] = usdt_dyn_rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+	uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+	for (int i = 0; i < 80; i++) {
+		uint32_t f, k;
+		if (i < 20) {
+			f = (b & c) | (~b & d);
+			k = 0x5a827999;
+		} else if (i < 40) {
+			f = b ^ c ^ d;
+			k = 0x6ed9eba1;
+		} else if (i < 60) {
+			f = (b & c) | (b & d) | (c & d);
+			k = 0x8f1bbcdc;
+		} else {
+			f = b ^ c ^ d;
+			k = 0xca62c1d6;
+		}
+		uint32_t t = usdt_dyn_rol(a, 5) + f + e + k + w[i];
+		e = d;
+		d = c;
+		c = usdt_dyn_rol(b, 30);
+		b = a;
+		a = t;
+	}
+	h[0] += a;
+	h[1] += b;
+	h[2] += c;
+	h[3] += d;
+	h[4] += e;
+}
+
+static void usdt_dyn_sha1(const unsigned char *data, size_t size,
+			  unsigned char out[USDT_DYN_BUILD_ID_SIZE])
+{
+	uint32_t h[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0 };
+	size_t full = size / 64 * 64, rest = size - full;
+	for (size_t at = 0; at < full; at += 64)
+		usdt_dyn_sha1_block(h, data + at);
+	unsigned char tail[128] = { 0 };
+	memcpy(tail, data + full, rest);
+	tail[rest] = 0x80;
+	size_t tail_size = rest + 9 <= 64 ? 64 : 128;
+	uint64_t bits = (uint64_t)size * 8;
+	for (int i = 0; i < 8; i++)
+		tail[tail_size - 1 - (size_t)i] = (unsigned char)(bits >> (8 * i));
+	for (size_t at = 0; at < tail_size; at += 64)
+		usdt_dyn_sha1_block(h, tail + at);
+	for (int i = 0; i < USDT_DYN_BUILD_ID_SIZE; i++)
+		out[i] = (unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
+}
 
 /* Headers go into the image in the file's byte order, by libelf. */
 static int usdt_dyn_put(unsigned char *at, const void *headers, size_t size, Elf_Type type)
@@ -348,22 +532,19 @@ static int usdt_dyn_put(unsigned char *at, const void *headers, size_t size, Elf
 	return elf64_xlatetof(&file, &memory, ELFDATA2LSB) ? 0 : -1;
 }
 
-/* The whole object, in memory, so that it takes one write. */
-static unsigned char *usdt_dyn_image(const struct usdt_provider *provider, size_t *size)
+/* Write provider's object into image (usdt_dyn_image_size() zeroed bytes)
+ * as if loaded at address: 0 for the file, where it is mapped for gdb. The
+ * build-id is the SHA-1 of the object at address 0 with a zero build-id;
+ * build_id gives it when known, else it is computed. 0, or -1 if libelf
+ * failed. */
+static int usdt_dyn_image(const struct usdt_provider *provider, uint64_t address,
+			  const unsigned char *build_id, unsigned char *image)
 {
-	struct usdt_dyn_layout l = usdt_dyn_layout(provider->count);
-	size_t notes_size = 0;
-	unsigned char *notes = usdt_dyn_notes(provider, &l, &notes_size);
+	struct usdt_dyn_layout l = usdt_dyn_layout(provider);
 	size_t stubs_size = (size_t)provider->count * USDT_DYN_STUB_SIZE;
-	size_t note_offset = l.probes_offset + usdt_dyn_round_up(l.probes_size, 8);
-	size_t shstrtab_offset = note_offset + notes_size;
+	size_t shstrtab_offset = l.note_offset + l.notes_size;
 	size_t shoff = usdt_dyn_round_up(shstrtab_offset + sizeof(usdt_dyn_shstrtab), 8);
-	*size = shoff + 6 * sizeof(Elf64_Shdr);
-	unsigned char *image = notes ? calloc(1, *size) : NULL;
-	if (!image) {
-		free(notes);
-		return NULL;
-	}
+	size_t page = usdt_dyn_page_size();
 
 	Elf64_Ehdr ehdr = {
 		.e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB, EV_CURRENT },
@@ -374,77 +555,203 @@ static unsigned char *usdt_dyn_image(const struct usdt_provider *provider, size_
 		.e_shoff = shoff,
 		.e_ehsize = sizeof(Elf64_Ehdr),
 		.e_phentsize = sizeof(Elf64_Phdr),
-		.e_phnum = 2,
+		.e_phnum = USDT_DYN_PHNUM,
 		.e_shentsize = sizeof(Elf64_Shdr),
-		.e_shnum = 6,
-		.e_shstrndx = 5,
+		.e_shnum = USDT_DYN_SHNUM,
+		.e_shstrndx = USDT_DYN_SHNUM - 1,
 	};
-	Elf64_Phdr phdr[2] = {
-		{ .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_filesz = l.base_offset + 1,
-		  .p_memsz = l.base_offset + 1, .p_align = usdt_dyn_page_size() },
+	Elf64_Phdr phdr[USDT_DYN_PHNUM] = {
+		{ .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_vaddr = address, .p_paddr = address,
+		  .p_filesz = l.base_offset + 1, .p_memsz = l.base_offset + 1, .p_align = page },
 		{ .p_type = PT_LOAD, .p_flags = PF_R | PF_W, .p_offset = l.probes_offset,
-		  .p_vaddr = l.probes_offset, .p_paddr = l.probes_offset, .p_filesz = l.probes_size,
-		  .p_memsz = l.probes_size, .p_align = usdt_dyn_page_size() },
+		  .p_vaddr = address + l.probes_offset, .p_paddr = address + l.probes_offset,
+		  .p_filesz = l.probes_size, .p_memsz = l.probes_size, .p_align = page },
+		{ .p_type = PT_NOTE, .p_flags = PF_R, .p_offset = USDT_DYN_BUILD_ID_OFFSET,
+		  .p_vaddr = address + USDT_DYN_BUILD_ID_OFFSET,
+		  .p_paddr = address + USDT_DYN_BUILD_ID_OFFSET,
+		  .p_filesz = USDT_DYN_BUILD_ID_NOTE_SIZE, .p_memsz = USDT_DYN_BUILD_ID_NOTE_SIZE,
+		  .p_align = 4 },
 	};
-	Elf64_Shdr shdr[6] = {
+	Elf64_Shdr shdr[USDT_DYN_SHNUM] = {
 		{ 0 },
+		{ .sh_name = USDT_DYN_N_BUILD_ID, .sh_type = SHT_NOTE, .sh_flags = SHF_ALLOC,
+		  .sh_addr = address + USDT_DYN_BUILD_ID_OFFSET, .sh_offset = USDT_DYN_BUILD_ID_OFFSET,
+		  .sh_size = USDT_DYN_BUILD_ID_NOTE_SIZE, .sh_addralign = 4 },
 		{ .sh_name = USDT_DYN_N_TEXT, .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_EXECINSTR,
-		  .sh_addr = USDT_DYN_TEXT_OFFSET, .sh_offset = USDT_DYN_TEXT_OFFSET,
+		  .sh_addr = address + USDT_DYN_TEXT_OFFSET, .sh_offset = USDT_DYN_TEXT_OFFSET,
 		  .sh_size = stubs_size, .sh_addralign = 16 },
 		{ .sh_name = USDT_DYN_N_BASE, .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC,
-		  .sh_addr = l.base_offset, .sh_offset = l.base_offset, .sh_size = 1, .sh_addralign = 1 },
+		  .sh_addr = address + l.base_offset, .sh_offset = l.base_offset, .sh_size = 1,
+		  .sh_addralign = 1 },
 		{ .sh_name = USDT_DYN_N_PROBES, .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_WRITE,
-		  .sh_addr = l.probes_offset, .sh_offset = l.probes_offset, .sh_size = l.probes_size,
-		  .sh_addralign = 2 },
-		{ .sh_name = USDT_DYN_N_NOTE, .sh_type = SHT_NOTE, .sh_offset = note_offset,
-		  .sh_size = notes_size, .sh_addralign = 4 },
+		  .sh_addr = address + l.probes_offset, .sh_offset = l.probes_offset,
+		  .sh_size = l.probes_size, .sh_addralign = 2 },
+		{ .sh_name = USDT_DYN_N_NOTE, .sh_type = SHT_NOTE, .sh_offset = l.note_offset,
+		  .sh_size = l.notes_size, .sh_addralign = 4 },
 		{ .sh_name = USDT_DYN_N_SHSTRTAB, .sh_type = SHT_STRTAB, .sh_offset = shstrtab_offset,
 		  .sh_size = sizeof(usdt_dyn_shstrtab), .sh_addralign = 1 },
 	};
-	usdt_dyn_write_stubs(image + USDT_DYN_TEXT_OFFSET, provider->count);
-	memcpy(image + note_offset, notes, notes_size);
+	Elf64_Nhdr build_id_nhdr = { .n_namesz = 4, .n_descsz = USDT_DYN_BUILD_ID_SIZE,
+				     .n_type = NT_GNU_BUILD_ID };
+	unsigned char *build_id_desc = image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr) + 4;
+	memcpy(image + USDT_DYN_BUILD_ID_OFFSET, &build_id_nhdr, sizeof(build_id_nhdr));
+	memcpy(image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr), "GNU", 4);
+	usdt_dyn_write_stubs(image + USDT_DYN_TEXT_OFFSET, stubs_size);
+	memset(image + l.base_offset, 0, 1);
+	usdt_dyn_notes(provider, &l, image + l.note_offset);
 	memcpy(image + shstrtab_offset, usdt_dyn_shstrtab, sizeof(usdt_dyn_shstrtab));
-	free(notes);
 	if (usdt_dyn_put(image, &ehdr, sizeof(ehdr), ELF_T_EHDR) != 0 ||
 	    usdt_dyn_put(image + ehdr.e_phoff, phdr, sizeof(phdr), ELF_T_PHDR) != 0 ||
-	    usdt_dyn_put(image + shoff, shdr, sizeof(shdr), ELF_T_SHDR) != 0) {
-		free(image);
-		return NULL;
-	}
-	return image;
+	    usdt_dyn_put(image + shoff, shdr, sizeof(shdr), ELF_T_SHDR) != 0)
+		return -1;
+	if (build_id)
+		memcpy(build_id_desc, build_id, USDT_DYN_BUILD_ID_SIZE);
+	else
+		usdt_dyn_sha1(image, shoff + sizeof(shdr), build_id_desc);
+	return 0;
 }
 
-/* Write the object for provider into fd. 0 or a negative errno. */
-static int usdt_dyn_write_object(const struct usdt_provider *provider, int fd, usdt_error *err)
+static const unsigned char *usdt_dyn_build_id(const unsigned char *image)
 {
-	size_t size;
-	unsigned char *image = usdt_dyn_image(provider, &size);
-	if (!image)
-		return usdt_dyn_fail(err, ENOMEM, "out of memory building provider \"%s\"",
-				     provider->name);
+	return image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr) + 4;
+}
+
+/* ---- Where the object lives --------------------------------------------- */
+
+static int usdt_dyn_write_all(int fd, const unsigned char *image, size_t size)
+{
 	size_t done = 0;
 	while (done < size) {
 		ssize_t n = write(fd, image + done, size - done);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			int code = n < 0 ? errno : EIO;
-			free(image);
-			return usdt_dyn_fail(err, code, "cannot write provider \"%s\": %s",
-					     provider->name, strerror(code));
-		}
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
 		done += (size_t)n;
 	}
-	free(image);
 	return 0;
 }
 
-/* An unnamed file in dir that can be mapped executable, or -1. */
-static int usdt_dyn_tmpfile(const char *dir)
+/* Whether the file system of fd allows executable mappings. */
+static int usdt_dyn_exec_allowed(int fd)
 {
 	struct statvfs st;
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0 && (fstatvfs(fd, &st) != 0 || (st.f_flag & ST_NOEXEC))) {
+	return fstatvfs(fd, &st) == 0 && !(st.f_flag & ST_NOEXEC);
+}
+
+/* A file that is safe to map as provider's object: a regular file, owned by
+ * us or root, writable by nobody (root aside), holding exactly image. */
+static int usdt_dyn_verify(const struct usdt_provider *provider, int fd, const char *path,
+			   const unsigned char *image, size_t size, usdt_error *err)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return usdt_dyn_fail(err, errno, "cannot inspect %s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return usdt_dyn_fail(err, EPERM, "%s is not a regular file", path);
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return usdt_dyn_fail(err, EPERM, "%s belongs to another user (uid %ld)", path,
+				     (long)st.st_uid);
+	if (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH))
+		return usdt_dyn_fail(err, EPERM, "%s is writable (mode %o)", path,
+				     (unsigned)st.st_mode & 07777);
+	int same = st.st_size == (off_t)size;
+	unsigned char *content = same ? malloc(size) : NULL;
+	if (same && !content)
+		return usdt_dyn_fail(err, ENOMEM, "out of memory loading provider \"%s\"",
+				     provider->name);
+	size_t done = 0;
+	while (same && done < size) {
+		ssize_t n = pread(fd, content + done, size - done, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	same = same && done == size && memcmp(content, image, size) == 0;
+	free(content);
+	if (!same)
+		return usdt_dyn_fail(err, EPERM, "%s does not hold provider \"%s\"'s object", path,
+				     provider->name);
+	return 0;
+}
+
+/* Create dir/name holding image, atomically: written into an unnamed file,
+ * then linked into place. Someone else having linked it first is fine. */
+static int usdt_dyn_create_named(int dirfd, const char *name, const unsigned char *image,
+				 size_t size)
+{
+	int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return -errno;
+	int rc = usdt_dyn_write_all(fd, image, size);
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (rc == 0 && linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) != 0 &&
+	    errno != EEXIST)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* The object as dir/PROVIDER-BUILDID.so, created if missing, verified, and
+ * opened by that name (so that the mapping shows it). Sets provider->path. */
+static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
+			       const unsigned char *image, size_t size, usdt_error *err)
+{
+	char name[USDT_NAME_MAX + 2 * USDT_DYN_BUILD_ID_SIZE + 8];
+	int n = snprintf(name, sizeof(name), "%s-", provider->name);
+	for (int i = 0; i < USDT_DYN_BUILD_ID_SIZE; i++)
+		n += snprintf(name + n, sizeof(name) - (size_t)n, "%02x",
+			      usdt_dyn_build_id(image)[i]);
+	snprintf(name + n, sizeof(name) - (size_t)n, ".so");
+	if ((size_t)snprintf(provider->path, sizeof(provider->path), "%s/%s", dir, name) >=
+	    sizeof(provider->path))
+		return usdt_dyn_fail(err, ENAMETOOLONG, "directory %s is too long", dir);
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return usdt_dyn_fail(err, errno, "cannot create directory %s: %s", dir,
+				     strerror(errno));
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return usdt_dyn_fail(err, errno, "cannot open directory %s: %s", dir,
+				     strerror(errno));
+	int rc = 0;
+	if (!usdt_dyn_exec_allowed(dirfd))
+		rc = usdt_dyn_fail(err, EACCES, "directory %s is on a file system mounted noexec",
+				   dir);
+	int fd = -1;
+	if (rc == 0) {
+		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT) {
+			rc = usdt_dyn_create_named(dirfd, name, image, size);
+			if (rc != 0)
+				usdt_dyn_fail(err, -rc, "cannot create %s: %s", provider->path,
+					      strerror(-rc));
+			else
+				fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (rc == 0 && fd < 0)
+			rc = usdt_dyn_fail(err, errno, "cannot open %s: %s", provider->path,
+					   strerror(errno));
+	}
+	if (rc == 0)
+		rc = usdt_dyn_verify(provider, fd, provider->path, image, size, err);
+	close(dirfd);
+	if (rc != 0) {
+		if (fd >= 0)
+			close(fd);
+		provider->path[0] = '\0';
+		return rc;
+	}
+	return fd;
+}
+
+/* An unnamed, read-only file in dir that can be mapped executable, or -1. */
+static int usdt_dyn_tmpfile(const char *dir)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0400);
+	if (fd >= 0 && !usdt_dyn_exec_allowed(fd)) {
 		close(fd);
 		errno = EACCES;
 		fd = -1;
@@ -452,17 +759,18 @@ static int usdt_dyn_tmpfile(const char *dir)
 	return fd;
 }
 
-/* An unnamed file for the object: a sealable memfd, or where memfd_create is
- * unavailable an O_TMPFILE file, which has no name to leave behind, in
- * /dev/shm or else /tmp (whichever is not mounted noexec). */
-static int usdt_dyn_open_file(const struct usdt_provider *provider, int *sealable,
-			      usdt_error *err)
+/* An unnamed file holding image: a sealed memfd, or where memfd_create is
+ * refused an O_TMPFILE file, read-only, in /dev/shm or else /tmp (whichever
+ * is not mounted noexec). Either stays open while loaded; nothing remains
+ * after the process. */
+static int usdt_dyn_open_unnamed(struct usdt_provider *provider, const char *label,
+				 const unsigned char *image, size_t size, usdt_error *err)
 {
 	char name[USDT_NAME_MAX + 8];
-	snprintf(name, sizeof(name), "usdt:%s", provider->name);
+	snprintf(name, sizeof(name), "%s:%s", label, provider->name);
 	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	*sealable = fd >= 0;
-	if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {
+	int sealable = fd >= 0;
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM || errno == EACCES || errno == EINVAL)) {
 		fd = usdt_dyn_tmpfile("/dev/shm");
 		if (fd < 0)
 			fd = usdt_dyn_tmpfile("/tmp");
@@ -470,64 +778,180 @@ static int usdt_dyn_open_file(const struct usdt_provider *provider, int *sealabl
 	if (fd < 0)
 		return usdt_dyn_fail(err, errno, "cannot create a file for provider \"%s\": %s",
 				     provider->name, strerror(errno));
+	int rc = usdt_dyn_write_all(fd, image, size);
+	if (rc != 0)
+		usdt_dyn_fail(err, -rc, "cannot write provider \"%s\": %s", provider->name,
+			      strerror(-rc));
+	else if (sealable &&
+		 fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+		rc = usdt_dyn_fail(err, errno, "cannot seal provider \"%s\": %s", provider->name,
+				   strerror(errno));
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
 	return fd;
 }
 
-/* Replace whatever is mapped at provider->base by anonymous memory holding
- * the same stubs at the same offsets and zero semaphores, in one mremap: a
- * thread firing at that moment finds a nop and a ret either way, and no
- * tracer sees the object any more. The stand-in is one read and execute
- * mapping, built aside first. */
+/* Whether /run/usdt can hold files: it is writable, or can be created. */
+static int usdt_dyn_run_writable(void)
+{
+	return access("/run/usdt", W_OK) == 0 || (errno == ENOENT && access("/run", W_OK) == 0);
+}
+
+static const char *usdt_dyn_getenv(const char *name)
+{
+	const char *value = secure_getenv(name);
+	return value && value[0] ? value : NULL;
+}
+
+/* Open the object's backing: the provider's directory if set, else
+ * $USDT_DIR, $XDG_RUNTIME_DIR/usdt, /run/usdt (the first that works), else
+ * an unnamed file. *named says which: a named file is closed once mapped, an
+ * unnamed one stays open while loaded. */
+static int usdt_dyn_open_backing(struct usdt_provider *provider, const unsigned char *image,
+				 size_t size, int *named, usdt_error *err)
+{
+	*named = 1;
+	const char *dir = provider->dir ? provider->dir : usdt_dyn_getenv("USDT_DIR");
+	if (dir && strcmp(dir, USDT_DIR_MEMFD) != 0 && provider->dir)
+		return usdt_dyn_open_named(provider, dir, image, size, err);
+	if (!dir || strcmp(dir, USDT_DIR_MEMFD) != 0) {
+		char xdg[PATH_MAX];
+		const char *runtime = usdt_dyn_getenv("XDG_RUNTIME_DIR");
+		const char *candidates[3] = { dir, NULL, NULL };
+		if (runtime && runtime[0] == '/' &&
+		    (size_t)snprintf(xdg, sizeof(xdg), "%s/usdt", runtime) < sizeof(xdg))
+			candidates[1] = xdg;
+		if (usdt_dyn_run_writable())
+			candidates[2] = "/run/usdt";
+		for (int i = 0; i < 3; i++) {
+			int fd = candidates[i] && candidates[i][0] == '/'
+					 ? usdt_dyn_open_named(provider, candidates[i], image, size, err)
+					 : -1;
+			if (fd >= 0)
+				return fd;
+		}
+	}
+	*named = 0;
+	return usdt_dyn_open_unnamed(provider, "usdt", image, size, err);
+}
+
+/* ---- The mappings ------------------------------------------------------- */
+
+/* Map the object in fd anywhere: the code pages read and execute, the
+ * semaphore pages read and write, both private, the semaphores' own mmap
+ * making them writable from the start as the kernel's semaphore counting
+ * needs. MAP_FAILED with errno on failure. */
+static unsigned char *usdt_dyn_map_object(int fd, const struct usdt_dyn_layout *l)
+{
+	unsigned char *base = mmap(NULL, l->map_size, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	if (base == MAP_FAILED)
+		return MAP_FAILED;
+	if (mmap(base + l->text_size, l->map_size - l->text_size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_FIXED, fd, (off_t)l->text_size) == MAP_FAILED) {
+		int code = errno;
+		munmap(base, l->map_size);
+		errno = code;
+		return MAP_FAILED;
+	}
+	return base;
+}
+
+/* The stand-in: one file per process holding `pages` pages of stubs and then
+ * as many pages of zeros. Mapped over a provider's range it has a nop and a
+ * ret at every stub and zero semaphores, is never written, and costs one
+ * mmap. It only grows. */
+static pthread_mutex_t usdt_dyn_lock = PTHREAD_MUTEX_INITIALIZER;
+static int usdt_dyn_stand_in_fd = -1;
+static size_t usdt_dyn_stand_in_pages;
+
+/* Make the stand-in cover pages pages of stubs and of semaphores. Under
+ * usdt_dyn_lock. 0 or a negative errno. */
+static int usdt_dyn_stand_in_reserve(size_t pages)
+{
+	if (pages <= usdt_dyn_stand_in_pages)
+		return 0;
+	size_t page = usdt_dyn_page_size();
+	size_t want = usdt_dyn_stand_in_pages ? 2 * usdt_dyn_stand_in_pages : 1;
+	while (want < pages)
+		want *= 2;
+	unsigned char *stubs = malloc(want * page);
+	if (!stubs)
+		return -ENOMEM;
+	usdt_dyn_write_stubs(stubs, want * page);
+	int fd = memfd_create("usdt-stand-in", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int sealable = fd >= 0;
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM || errno == EACCES || errno == EINVAL)) {
+		fd = usdt_dyn_tmpfile("/dev/shm");
+		if (fd < 0)
+			fd = usdt_dyn_tmpfile("/tmp");
+	}
+	int rc = fd < 0 ? -errno : usdt_dyn_write_all(fd, stubs, want * page);
+	free(stubs);
+	if (rc == 0 && ftruncate(fd, (off_t)(2 * want * page)) != 0)
+		rc = -errno;
+	if (rc == 0 && sealable &&
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+		rc = -errno;
+	if (rc != 0) {
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	if (usdt_dyn_stand_in_fd >= 0)
+		close(usdt_dyn_stand_in_fd);
+	usdt_dyn_stand_in_fd = fd;
+	usdt_dyn_stand_in_pages = want;
+	return 0;
+}
+
+/* Map the stand-in over the provider's range, in one mmap: a thread firing
+ * at that moment finds a nop and a ret either way, and no tracer sees the
+ * object any more. 0 or a negative errno. */
 static int usdt_dyn_stand_in(struct usdt_provider *provider)
 {
-	unsigned char *stand_in = mmap(NULL, provider->map_size, PROT_READ | PROT_WRITE,
-				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (stand_in == MAP_FAILED)
-		return -errno;
-	usdt_dyn_write_stubs(stand_in + USDT_DYN_TEXT_OFFSET, provider->count);
-	__builtin___clear_cache((char *)stand_in, (char *)stand_in + provider->text_size);
-	if (mprotect(stand_in, provider->map_size, PROT_READ | PROT_EXEC) != 0 ||
-	    mremap(stand_in, provider->map_size, provider->map_size, MREMAP_MAYMOVE | MREMAP_FIXED,
-		   provider->base) == MAP_FAILED) {
+	size_t page = usdt_dyn_page_size();
+	size_t text_pages = provider->text_size / page;
+	size_t semaphore_pages = (provider->map_size - provider->text_size) / page;
+	pthread_mutex_lock(&usdt_dyn_lock);
+	int rc = usdt_dyn_stand_in_reserve(text_pages > semaphore_pages ? text_pages
+									: semaphore_pages);
+	if (rc == 0 &&
+	    mmap(provider->base, provider->map_size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED,
+		 usdt_dyn_stand_in_fd, (off_t)((usdt_dyn_stand_in_pages - text_pages) * page)) ==
+		    MAP_FAILED)
+		rc = -errno;
+	pthread_mutex_unlock(&usdt_dyn_lock);
+	return rc;
+}
+
+/* Move the object mapped at from over the stand-in at provider->base: the
+ * code, then the semaphores. A thread firing meanwhile finds a nop and a
+ * ret either way. On failure the stand-in is in place again. */
+static int usdt_dyn_move(struct usdt_provider *provider, unsigned char *from)
+{
+	size_t text = provider->text_size, semaphores = provider->map_size - provider->text_size;
+	if (mremap(from, text, text, MREMAP_MAYMOVE | MREMAP_FIXED, provider->base) == MAP_FAILED) {
 		int code = errno;
-		munmap(stand_in, provider->map_size);
+		munmap(from, provider->map_size);
+		return -code;
+	}
+	if (mremap(from + text, semaphores, semaphores, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   provider->base + text) == MAP_FAILED) {
+		int code = errno;
+		munmap(from + text, semaphores);
+		usdt_dyn_stand_in(provider);
 		return -code;
 	}
 	return 0;
 }
 
-/* Map the object in fd, over the stand-in at provider->base when it has been
- * loaded before, else anywhere: one mmap and one mprotect, the cheapest way
- * to its two mappings. */
-static int usdt_dyn_map(struct usdt_provider *provider, int fd, usdt_error *err)
-{
-	struct usdt_dyn_layout l = usdt_dyn_layout(provider->count);
-	int reload = provider->base != NULL;
-	unsigned char *base = mmap(provider->base, l.map_size, PROT_READ | PROT_EXEC,
-				   MAP_PRIVATE | (reload ? MAP_FIXED : 0), fd, 0);
-	if (base == MAP_FAILED)
-		return usdt_dyn_fail(err, errno, "cannot map provider \"%s\": %s", provider->name,
-				     strerror(errno));
-	/* The semaphores' pages: private and writable, as the kernel needs. */
-	if (mprotect(base + l.probes_offset, l.map_size - l.probes_offset,
-		     PROT_READ | PROT_WRITE) != 0) {
-		int code = errno;
-		if (reload)
-			usdt_dyn_stand_in(provider);
-		else
-			munmap(base, l.map_size);
-		return usdt_dyn_fail(err, code, "cannot map the semaphores of provider \"%s\": %s",
-				     provider->name, strerror(code));
-	}
-	provider->base = base;
-	provider->text_size = l.text_size;
-	provider->map_size = l.map_size;
-	return 0;
-}
-
 /* Point the handles at the object, once: later loads map over the same
- * addresses. Other threads may be reading them: the stub first, so that a
- * thread seeing the new semaphore finds the new stub too. */
+ * addresses. Other threads may be reading them (usdt.h reads a handle's
+ * pointers with relaxed atomic loads): the stub first, so that a thread
+ * seeing the new semaphore most likely finds the new stub too (else it
+ * calls the inert stub, which only returns). */
 static void usdt_dyn_point_probes(struct usdt_provider *provider)
 {
 	for (int i = 0; i < provider->count; i++) {
@@ -541,13 +965,77 @@ static void usdt_dyn_point_probes(struct usdt_provider *provider)
 	}
 }
 
+/* ---- gdb's JIT interface ------------------------------------------------ */
+
+/* gdb finds objects that no dynamic linker list holds through one list per
+ * process: __jit_debug_descriptor, and a function it breaks on,
+ * __jit_debug_register_code (gdb manual, "JIT Interface"; version 1). Both
+ * are weak: where another JIT in the program defines them, the linker keeps
+ * one definition and every JIT adds its own entries to the same list. gdb
+ * (from 11) also reads one list per object file. */
+struct usdt_dyn_jit_descriptor {
+	uint32_t version;
+	uint32_t action_flag; /* 1: register relevant_entry, 2: unregister it */
+	struct usdt_dyn_jit_entry *relevant_entry;
+	struct usdt_dyn_jit_entry *first_entry;
+};
+
+extern struct usdt_dyn_jit_descriptor usdt_dyn_jit_descriptor __asm__("__jit_debug_descriptor");
+__attribute__((weak, visibility("default"))) struct usdt_dyn_jit_descriptor
+	usdt_dyn_jit_descriptor = { 1, 0, NULL, NULL };
+
+void usdt_dyn_jit_register_code(void) __asm__("__jit_debug_register_code");
+__attribute__((weak, noinline, visibility("default"))) void usdt_dyn_jit_register_code(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+}
+
+enum { USDT_DYN_JIT_REGISTER = 1, USDT_DYN_JIT_UNREGISTER = 2 };
+
+static void usdt_dyn_jit_notify(struct usdt_dyn_jit_entry *entry, int add)
+{
+	struct usdt_dyn_jit_descriptor *d = &usdt_dyn_jit_descriptor;
+	pthread_mutex_lock(&usdt_dyn_lock);
+	if (add) {
+		entry->prev = NULL;
+		entry->next = d->first_entry;
+		if (entry->next)
+			entry->next->prev = entry;
+		d->first_entry = entry;
+	} else {
+		if (entry->prev)
+			entry->prev->next = entry->next;
+		else
+			d->first_entry = entry->next;
+		if (entry->next)
+			entry->next->prev = entry->prev;
+	}
+	d->relevant_entry = entry;
+	d->action_flag = add ? USDT_DYN_JIT_REGISTER : USDT_DYN_JIT_UNREGISTER;
+	usdt_dyn_jit_register_code();
+	d->relevant_entry = NULL;
+	d->action_flag = 0;
+	pthread_mutex_unlock(&usdt_dyn_lock);
+}
+
+/* Take the provider's object out of gdb's list and free its copy. */
+static void usdt_dyn_jit_unregister(struct usdt_provider *provider)
+{
+	if (!provider->jit)
+		return;
+	usdt_dyn_jit_notify(provider->jit, 0);
+	free((void *)(uintptr_t)provider->jit->symfile_addr);
+	free(provider->jit);
+	provider->jit = NULL;
+}
+
 #endif /* USDT_DYN_MACHINE */
 
 int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 {
 	if (!provider)
 		return usdt_dyn_fail(err, EINVAL, "provider is NULL");
-	if (provider->fd >= 0)
+	if (provider->loaded)
 		return usdt_dyn_fail(err, EBUSY, "provider \"%s\" is already loaded", provider->name);
 	if (provider->count == 0)
 		return usdt_dyn_fail(err, EINVAL, "provider \"%s\" has no probes to load",
@@ -555,24 +1043,71 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 #ifdef USDT_DYN_MACHINE
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return usdt_dyn_fail(err, EIO, "libelf is unusable: %s", elf_errmsg(-1));
+	struct usdt_dyn_layout l = usdt_dyn_layout(provider);
+	size_t size = usdt_dyn_image_size(provider);
+	/* Everything that can run out of memory, first. */
+	unsigned char *image = calloc(1, size);
+	unsigned char *symfile = image ? calloc(1, size) : NULL;
+	struct usdt_dyn_jit_entry *jit = symfile ? calloc(1, sizeof(*jit)) : NULL;
+	if (!jit) {
+		free(symfile);
+		free(image);
+		return usdt_dyn_fail(err, ENOMEM, "out of memory loading provider \"%s\"",
+				     provider->name);
+	}
+	int named = 0, fd = -1, rc = 0;
+	if (usdt_dyn_image(provider, 0, NULL, image) != 0)
+		rc = usdt_dyn_fail(err, EIO, "libelf cannot write provider \"%s\": %s",
+				   provider->name, elf_errmsg(-1));
+	if (rc == 0) {
+		fd = usdt_dyn_open_backing(provider, image, size, &named, err);
+		rc = fd < 0 ? fd : 0;
+	}
+	unsigned char *base = MAP_FAILED;
+	if (rc == 0) {
+		base = usdt_dyn_map_object(fd, &l);
+		if (base == MAP_FAILED)
+			rc = usdt_dyn_fail(err, errno, "cannot map provider \"%s\": %s",
+					   provider->name, strerror(errno));
+	}
 	int first_load = provider->base == NULL;
-	int sealable;
-	int fd = usdt_dyn_open_file(provider, &sealable, err);
-	if (fd < 0)
-		return fd;
-	int rc = usdt_dyn_write_object(provider, fd, err);
-	if (rc == 0 && sealable &&
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
-		rc = usdt_dyn_fail(err, errno, "cannot seal provider \"%s\": %s", provider->name,
-				   strerror(errno));
-	if (rc == 0)
-		rc = usdt_dyn_map(provider, fd, err);
+	/* gdb's copy, with the addresses the object is about to have. */
+	if (rc == 0 &&
+	    usdt_dyn_image(provider, (uint64_t)(uintptr_t)(first_load ? base : provider->base),
+			   usdt_dyn_build_id(image), symfile) != 0) {
+		munmap(base, l.map_size);
+		rc = usdt_dyn_fail(err, EIO, "libelf cannot write provider \"%s\": %s",
+				   provider->name, elf_errmsg(-1));
+	}
+	if (rc == 0 && first_load) {
+		provider->base = base;
+		provider->text_size = l.text_size;
+		provider->map_size = l.map_size;
+	} else if (rc == 0) {
+		rc = usdt_dyn_move(provider, base);
+		if (rc != 0)
+			usdt_dyn_fail(err, -rc, "cannot map provider \"%s\" again: %s",
+				      provider->name, strerror(-rc));
+	}
+	free(image);
 	if (rc != 0) {
+		if (fd >= 0)
+			close(fd);
+		free(jit);
+		free(symfile);
+		provider->path[0] = '\0';
+		return rc < 0 ? rc : -EIO;
+	}
+	if (named) {
 		close(fd);
-		return rc;
+		fd = -1;
 	}
 	provider->fd = fd;
-	snprintf(provider->path, sizeof(provider->path), "/proc/%ld/fd/%d", (long)getpid(), fd);
+	provider->loaded = 1;
+	jit->symfile_addr = (const char *)symfile;
+	jit->symfile_size = size;
+	provider->jit = jit;
+	usdt_dyn_jit_notify(jit, 1);
 	if (first_load)
 		usdt_dyn_point_probes(provider);
 	usdt_dyn_ok(err);
@@ -586,15 +1121,19 @@ int usdt_provider_unload(usdt_provider *provider, usdt_error *err)
 {
 	if (!provider)
 		return usdt_dyn_fail(err, EINVAL, "provider is NULL");
-	if (provider->fd < 0)
+	if (!provider->loaded)
 		return usdt_dyn_fail(err, EINVAL, "provider \"%s\" is not loaded", provider->name);
 #ifdef USDT_DYN_MACHINE
 	int rc = usdt_dyn_stand_in(provider);
 	if (rc != 0)
 		return usdt_dyn_fail(err, -rc, "cannot unload provider \"%s\": %s", provider->name,
 				     strerror(-rc));
-	close(provider->fd);
+	usdt_dyn_jit_unregister(provider);
+	if (provider->fd >= 0)
+		close(provider->fd);
 	provider->fd = -1;
+	provider->loaded = 0;
+	provider->path[0] = '\0';
 	usdt_dyn_ok(err);
 	return 0;
 #else
@@ -606,6 +1145,9 @@ void usdt_provider_destroy(usdt_provider *provider)
 {
 	if (!provider)
 		return;
+#ifdef USDT_DYN_MACHINE
+	usdt_dyn_jit_unregister(provider);
+#endif
 	if (provider->base)
 		munmap(provider->base, provider->map_size);
 	if (provider->fd >= 0)
@@ -613,12 +1155,18 @@ void usdt_provider_destroy(usdt_provider *provider)
 	for (int i = 0; i < provider->count; i++)
 		free(provider->probes[i]);
 	free(provider->probes);
+	free(provider->dir);
 	free(provider);
 }
 
 const char *usdt_provider_path(const usdt_provider *provider)
 {
-	if (!provider || provider->fd < 0)
+	if (!provider || !provider->loaded)
 		return NULL;
+	if (provider->fd >= 0) {
+		/* An unnamed file, through this process: after a fork, the child. */
+		struct usdt_provider *p = (struct usdt_provider *)(uintptr_t)provider;
+		snprintf(p->path, sizeof(p->path), "/proc/%ld/fd/%d", (long)getpid(), p->fd);
+	}
 	return provider->path;
 }

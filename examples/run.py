@@ -156,13 +156,18 @@ class Result:
         self.program_lines = program.lines
         self.tracer_argv = tracer.argv
         self.output = tracer.stdout
-        # For on_demand: the process's memfd mappings, by stage.
-        self.memfd_mappings = {}
+        # For on_demand: the mappings of the process's provider objects, by stage.
+        self.object_mappings = {}
 
 
-def memfd_mappings(pid):
+# A provider's object: DIR/PROVIDER-BUILDID.so, or a memfd named usdt:PROVIDER.
+OBJECT = re.compile(r"/memfd:usdt:|/[A-Za-z0-9_]+-[0-9a-f]{40}\.so$")
+
+
+def object_mappings(pid):
     with open(f"/proc/{pid}/maps") as maps:
-        return [line.split(None, 5)[-1].strip() for line in maps if "/memfd:" in line]
+        return [line.split(None, 5)[-1].strip() for line in maps
+                if OBJECT.search(line.rstrip("\n"))]
 
 
 def run(name, binary, script=None):
@@ -186,22 +191,22 @@ def run(name, binary, script=None):
 
 def run_on_demand(program, script):
     """Load the probes with SIGUSR1, trace them, unload them with SIGUSR1,
-    noting the memfd mappings before, during and after."""
+    noting the provider object mappings before, during and after."""
     pid = int(program.wait_for(r"kill -USR1 (\d+)").group(1))
-    before = memfd_mappings(pid)
+    before = object_mappings(pid)
     os.kill(pid, signal.SIGUSR1)
     tracer = Tracer(script, program.wait_for(TRACE_LINE).group(1).split())
     try:
-        loaded = memfd_mappings(pid)
+        loaded = object_mappings(pid)
         tracer.finish(program)
     finally:
         tracer.kill()
     os.kill(pid, signal.SIGUSR1)
     program.wait_for(r"^probes unloaded$")
-    after = memfd_mappings(pid)
+    after = object_mappings(pid)
     program.finish(stop=signal.SIGTERM)
     result = Result(program, tracer)
-    result.memfd_mappings = {"before SIGUSR1": before, "after SIGUSR1": loaded,
+    result.object_mappings = {"before SIGUSR1": before, "after SIGUSR1": loaded,
                              "after a second SIGUSR1": after}
     return result
 

@@ -105,8 +105,9 @@ static void mixed_workload(void)
 	printf("unloaded_enabled=%d fired_unloaded=%llu path_unloaded=%s\n",
 	       USDT_ENABLED(d_counted), fired_unloaded,
 	       usdt_provider_path(provider) ? "set" : "none");
-	/* Loading again maps a new object, which the first tracer does not see;
-	 * wait for a second tracer to attach to it. */
+	/* Loading again maps the object again: from a named file, the same file,
+	 * which the first tracer attached to its path still sees; from a memfd, a
+	 * new one. Wait for a second tracer to attach to it. */
 	load("reloaded_path");
 	printf("reloaded_enabled=%d\n", USDT_ENABLED(d_counted));
 	fflush(stdout);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libelf.h>
+#include <limits.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -18,6 +19,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,6 +81,8 @@ struct object {
 	size_t nsections;
 	unsigned long long text_start, text_end, probes_start, probes_end, base_addr;
 	int base_in_load;
+	char build_id[41];       /* hex, from .note.gnu.build-id */
+	int build_id_in_note;    /* covered by a PT_NOTE, inside the first page */
 	struct note notes[64];
 	size_t nnotes;
 };
@@ -116,7 +121,20 @@ static struct object read_object(const char *path)
 				if (phdr[i].p_type == PT_LOAD && phdr[i].p_vaddr <= shdr->sh_addr &&
 				    shdr->sh_addr < phdr[i].p_vaddr + phdr[i].p_memsz)
 					o.base_in_load = 1;
-		} else if (shdr->sh_type == SHT_NOTE) {
+		} else if (strcmp(name, ".note.gnu.build-id") == 0) {
+			Elf_Data *data = elf_getdata(scn, NULL);
+			const unsigned char *p = data->d_buf;
+			const Elf64_Nhdr *n = (const Elf64_Nhdr *)(const void *)p;
+			if (data->d_size >= sizeof(*n) + 4 + 20 && n->n_type == NT_GNU_BUILD_ID &&
+			    n->n_namesz == 4 && n->n_descsz == 20 && memcmp(p + sizeof(*n), "GNU", 4) == 0)
+				for (int i = 0; i < 20; i++)
+					sprintf(o.build_id + 2 * i, "%02x", p[sizeof(*n) + 4 + i]);
+			for (size_t i = 0; i < nphdr; i++)
+				if (phdr[i].p_type == PT_NOTE && phdr[i].p_offset == shdr->sh_offset &&
+				    phdr[i].p_filesz == shdr->sh_size && (shdr->sh_flags & SHF_ALLOC) &&
+				    shdr->sh_offset + shdr->sh_size <= 4096)
+					o.build_id_in_note = 1;
+		} else if (strcmp(name, ".note.stapsdt") == 0) {
 			Elf_Data *data = elf_getdata(scn, NULL);
 			const unsigned char *p = data->d_buf, *end = p + data->d_size;
 			while (p < end && o.nnotes < 64) {
@@ -294,33 +312,92 @@ static void fire_counts(const struct counts *c)
 		CHECK(!USDT_ENABLED(c->probe[n]), "probe args%d enabled with no tracer", n);
 }
 
-static void test_object(void)
+/* The stub's nop is the 5-byte one where the kernel turns a uprobe on it
+ * into a call (it has the uprobe system call, which answers ENXIO outside its
+ * trampoline), else 0x90. */
+static void expected_stub(const unsigned char **stub, size_t *size)
+{
+#if defined(__x86_64__)
+	static const unsigned char nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00, 0xc3 };
+	static const unsigned char nop1[] = { 0x90, 0xc3 };
+	int optimized = syscall(336) == -1 && (errno == ENXIO || errno == EPROTO);
+	*stub = optimized ? nop5 : nop1;
+	*size = optimized ? sizeof(nop5) : sizeof(nop1);
+#else
+	static const unsigned char nop[] = { 0x1f, 0x20, 0x03, 0xd5, 0xc0, 0x03, 0x5f, 0xd6 };
+	*stub = nop;
+	*size = sizeof(nop);
+#endif
+}
+
+static int count_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The object, its mappings, unload and reload, in a memfd (dir NULL) or in
+ * a named file in dir. */
+static void test_object(const char *dir)
 {
 	usdt_error err;
 	struct counts c = make_counts("object_test");
+	CHECK(usdt_provider_set_dir(c.provider, dir ? dir : USDT_DIR_MEMFD, &err) == 0,
+	      "set_dir: %s", err.message);
 	fire_counts(&c); /* before load: no-ops */
+	int fds_before = count_fds();
 	CHECK(usdt_provider_load(c.provider, &err) == 0, "load: %s", err.message);
 	fire_counts(&c);
 
 	const char *path = usdt_provider_path(c.provider);
+	char needle[PATH_MAX];
 	int fd = -1;
-	CHECK(path && sscanf(path, "/proc/%*d/fd/%d", &fd) == 1, "path %s", path ? path : "NULL");
-	CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC, "the memfd is not close-on-exec");
-	int seals = fcntl(fd, F_GET_SEALS);
-	int want = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
-	CHECK(seals >= 0 && (seals & want) == want, "seals %#x", seals);
-
 	struct object o = read_object(path);
+	if (!dir) {
+		CHECK(path && sscanf(path, "/proc/%*d/fd/%d", &fd) == 1, "path %s",
+		      path ? path : "NULL");
+		CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC, "the memfd is not close-on-exec");
+		int seals = fcntl(fd, F_GET_SEALS);
+		int want = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+		CHECK(seals >= 0 && (seals & want) == want, "seals %#x", seals);
+		snprintf(needle, sizeof(needle), "/memfd:usdt:object_test");
+	} else {
+		/* DIR/PROVIDER-BUILDID.so, read-only, shown by its name in the
+		 * maps; no descriptor kept. */
+		char expected[PATH_MAX];
+		snprintf(expected, sizeof(expected), "%s/object_test-%s.so", dir, o.build_id);
+		CHECK(path && strcmp(path, expected) == 0, "path %s, expected %s", path ? path : "NULL",
+		      expected);
+		struct stat st;
+		CHECK(path && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+			      (st.st_mode & 0777) == 0444 && st.st_uid == geteuid(),
+		      "the file is not a read-only regular file of ours (mode %o)",
+		      (unsigned)st.st_mode);
+		CHECK(count_fds() == fds_before, "a named file keeps a descriptor open");
+		snprintf(needle, sizeof(needle), "%s/object_test-", dir);
+	}
+
 	CHECK(o.ok && o.type == ET_DYN, "the object is not a readable ET_DYN");
+	CHECK(strlen(o.build_id) == 40 && o.build_id_in_note,
+	      "no 20-byte GNU build-id note in the first page under a PT_NOTE");
 	/* bcc lists probes reading the executable section, then .probes, then
 	 * the notes: keep them in that order. */
-	const char *order[] = { ".text", ".stapsdt.base", ".probes", ".note.stapsdt", ".shstrtab" };
-	CHECK(o.nsections == 5, "%zu sections", o.nsections);
-	for (size_t i = 0; i < 5 && i < o.nsections; i++)
+	const char *order[] = { ".note.gnu.build-id", ".text", ".stapsdt.base", ".probes",
+				".note.stapsdt", ".shstrtab" };
+	CHECK(o.nsections == 6, "%zu sections", o.nsections);
+	for (size_t i = 0; i < 6 && i < o.nsections; i++)
 		CHECK(strcmp(o.sections[i], order[i]) == 0, "section %zu is %s", i, o.sections[i]);
 	CHECK(o.base_in_load, ".stapsdt.base is not inside a loaded segment");
 	CHECK(o.nnotes == USDT_MAX_ARGS + 1, "%zu notes", o.nnotes);
 
+	const unsigned char *stub;
+	size_t stub_size;
+	expected_stub(&stub, &stub_size);
 	const unsigned char *base = (const unsigned char *)(uintptr_t)c.probe[0]->fire - o.notes[0].pc;
 	for (size_t i = 0; i < o.nnotes; i++) {
 		struct note *n = &o.notes[i];
@@ -340,17 +417,12 @@ static void test_object(void)
 		      "%s: fire does not point at the note's pc", name);
 		CHECK((const volatile unsigned char *)c.probe[i]->semaphore == base + n->semaphore,
 		      "%s: semaphore does not point at the note's semaphore", name);
-#if defined(__x86_64__)
-		static const unsigned char stub[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00, 0xc3 };
-#else
-		static const unsigned char stub[] = { 0x1f, 0x20, 0x03, 0xd5, 0xc0, 0x03, 0x5f, 0xd6 };
-#endif
-		CHECK(memcmp(base + n->pc, stub, sizeof(stub)) == 0, "%s: the stub is not nop, ret",
-		      name);
+		CHECK(memcmp(base + n->pc, stub, stub_size) == 0,
+		      "%s: the stub is not this kernel's nop, ret", name);
 	}
 
 	/* Two mappings, code never writable, at most 16 KiB. */
-	struct mappings m = find_mappings("usdt:object_test");
+	struct mappings m = find_mappings(needle);
 	CHECK(m.count == 2, "%d mappings", m.count);
 	CHECK(m.writable_executable == 0 && m.code_writable == 0, "a writable code mapping");
 	CHECK(m.bytes <= 16384, "%zu bytes of address space", m.bytes);
@@ -359,8 +431,9 @@ static void test_object(void)
 	const usdt_probe before = *c.probe[5];
 	CHECK(usdt_provider_unload(c.provider, &err) == 0, "unload: %s", err.message);
 	CHECK(usdt_provider_path(c.provider) == NULL, "path after unload");
-	CHECK(find_mappings("usdt:object_test").count == 0, "the object is still mapped");
-	CHECK(fcntl(fd, F_GETFD) == -1, "the memfd is still open after unload");
+	CHECK(find_mappings(needle).count == 0, "the object is still mapped");
+	if (!dir)
+		CHECK(fcntl(fd, F_GETFD) == -1, "the memfd is still open after unload");
 	fire_counts(&c);
 	expect_error(usdt_provider_unload(c.provider, &err), &err, EINVAL, "unload twice");
 
@@ -368,12 +441,186 @@ static void test_object(void)
 	CHECK(usdt_provider_load(c.provider, &err) == 0, "reload: %s", err.message);
 	CHECK(c.probe[5]->fire == before.fire && c.probe[5]->semaphore == before.semaphore,
 	      "a reload moved the probes");
-	CHECK(find_mappings("usdt:object_test").count == 2, "reload mappings");
+	CHECK(find_mappings(needle).count == 2, "reload mappings");
 	fire_counts(&c);
 	o = read_object(usdt_provider_path(c.provider));
 	CHECK(o.ok && o.nnotes == USDT_MAX_ARGS + 1, "reloaded object has %zu notes", o.nnotes);
 	usdt_provider_destroy(c.provider);
-	CHECK(find_mappings("usdt:object_test").count == 0, "destroy left a mapping");
+	CHECK(find_mappings(needle).count == 0, "destroy left a mapping");
+}
+
+/* A private directory for named files, removed at exit. */
+static char scratch[64];
+
+static void remove_scratch(void)
+{
+	DIR *d = opendir(scratch);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", scratch, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(scratch);
+}
+
+static const char *make_scratch(void)
+{
+	if (!scratch[0]) {
+		/* /dev/shm where it allows executable mappings, like /run. */
+		struct statvfs st;
+		const char *root = statvfs("/dev/shm", &st) == 0 && !(st.f_flag & ST_NOEXEC)
+					   ? "/dev/shm"
+					   : "/tmp";
+		snprintf(scratch, sizeof(scratch), "%s/usdt-test-XXXXXX", root);
+		CHECK(mkdtemp(scratch) != NULL, "mkdtemp: %s", strerror(errno));
+		atexit(remove_scratch);
+	}
+	return scratch;
+}
+
+/* Same provider, same file: two loads share it; another provider has its
+ * own. */
+static void test_shared_file(void)
+{
+	const char *dir = make_scratch();
+	usdt_error err;
+	struct counts a = make_counts("shared"), b = make_counts("shared"), d = make_counts("other");
+	usdt_provider_set_dir(a.provider, dir, &err);
+	usdt_provider_set_dir(b.provider, dir, &err);
+	usdt_provider_set_dir(d.provider, dir, &err);
+	CHECK(usdt_provider_load(a.provider, &err) == 0, "load a: %s", err.message);
+	CHECK(usdt_provider_load(b.provider, &err) == 0, "load b: %s", err.message);
+	CHECK(usdt_provider_load(d.provider, &err) == 0, "load other: %s", err.message);
+	const char *pa = usdt_provider_path(a.provider), *pb = usdt_provider_path(b.provider);
+	const char *pd = usdt_provider_path(d.provider);
+	CHECK(pa && pb && strcmp(pa, pb) == 0, "one provider, two files: %s %s", pa, pb);
+	CHECK(pa && pd && strcmp(pa, pd) != 0, "two providers, one file");
+	/* Each has its own semaphores. */
+	CHECK(a.probe[1]->semaphore != b.probe[1]->semaphore, "shared semaphores");
+	fire_counts(&a);
+	fire_counts(&b);
+	usdt_provider_destroy(a.provider);
+	usdt_provider_destroy(b.provider);
+	usdt_provider_destroy(d.provider);
+	/* The files stay, like shared libraries. */
+	struct stat st;
+	CHECK(pa && stat(scratch, &st) == 0, "the directory is gone");
+}
+
+/* A file at the object's name that is not exactly what the kit wrote, or
+ * not safe to map, is refused with an error that changed nothing. */
+static void test_untrusted_file(void)
+{
+	const char *dir = make_scratch();
+	usdt_error err;
+	/* The expected name, from a load in a directory of its own. */
+	char first[PATH_MAX], name[PATH_MAX];
+	snprintf(first, sizeof(first), "%s/first", dir);
+	struct counts c = make_counts("untrusted");
+	usdt_provider_set_dir(c.provider, first, &err);
+	CHECK(usdt_provider_load(c.provider, &err) == 0, "load: %s", err.message);
+	const char *slash = strrchr(usdt_provider_path(c.provider), '/');
+	snprintf(name, sizeof(name), "%s%s", dir, slash ? slash : "/?");
+	char copy[PATH_MAX];
+	snprintf(copy, sizeof(copy), "%s", usdt_provider_path(c.provider));
+	usdt_provider_destroy(c.provider);
+
+	const char *cases[] = { "other bytes", "writable", "symlink", "directory" };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unlink(name);
+		rmdir(name);
+		if (i == 0) {
+			int fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0444);
+			CHECK(fd >= 0 && write(fd, "not an object", 13) == 13, "write");
+			close(fd);
+		} else if (i == 1) {
+			char cmd[4 * PATH_MAX];
+			snprintf(cmd, sizeof(cmd), "cp %s %s && chmod 0644 %s", copy, name, name);
+			CHECK(system(cmd) == 0, "%s", cmd);
+		} else if (i == 2) {
+			CHECK(symlink(copy, name) == 0, "symlink");
+		} else {
+			CHECK(mkdir(name, 0755) == 0, "mkdir");
+		}
+		struct counts t = make_counts("untrusted");
+		usdt_provider_set_dir(t.provider, dir, &err);
+		int rc = usdt_provider_load(t.provider, &err);
+		CHECK(rc < 0 && err.message[0], "%s: the load did not fail", cases[i]);
+		CHECK(usdt_provider_path(t.provider) == NULL, "%s: a path after a failed load",
+		      cases[i]);
+		fire_counts(&t);
+		usdt_provider_destroy(t.provider);
+	}
+	unlink(name);
+	rmdir(name);
+}
+
+/* $USDT_DIR picks the directory, "memfd" the memfd; the explicit choice
+ * wins over it. */
+static void test_environment(void)
+{
+	const char *dir = make_scratch();
+	usdt_error err;
+	setenv("USDT_DIR", dir, 1);
+	struct counts c = make_counts("from_env");
+	CHECK(usdt_provider_load(c.provider, &err) == 0, "load: %s", err.message);
+	const char *path = usdt_provider_path(c.provider);
+	CHECK(path && strncmp(path, dir, strlen(dir)) == 0, "USDT_DIR ignored: %s",
+	      path ? path : "NULL");
+	usdt_provider_destroy(c.provider);
+
+	setenv("USDT_DIR", USDT_DIR_MEMFD, 1);
+	c = make_counts("from_env");
+	CHECK(usdt_provider_load(c.provider, &err) == 0, "load: %s", err.message);
+	path = usdt_provider_path(c.provider);
+	CHECK(path && strncmp(path, "/proc/", 6) == 0, "USDT_DIR=memfd ignored: %s",
+	      path ? path : "NULL");
+	CHECK(usdt_provider_unload(c.provider, &err) == 0, "unload: %s", err.message);
+	CHECK(usdt_provider_set_dir(c.provider, dir, &err) == 0, "set_dir: %s", err.message);
+	CHECK(usdt_provider_load(c.provider, &err) == 0, "load: %s", err.message);
+	path = usdt_provider_path(c.provider);
+	CHECK(path && strncmp(path, dir, strlen(dir)) == 0, "the explicit directory lost: %s",
+	      path ? path : "NULL");
+	usdt_provider_destroy(c.provider);
+	unsetenv("USDT_DIR");
+
+	expect_error(usdt_provider_set_dir(NULL, dir, &err), &err, EINVAL, "set_dir NULL");
+	c = make_counts("relative");
+	expect_error(usdt_provider_set_dir(c.provider, "relative/dir", &err), &err, EINVAL,
+		     "relative directory");
+	usdt_provider_destroy(c.provider);
+}
+
+/* After fork, the child's path names the child's own descriptor. */
+static void test_fork_path(void)
+{
+	usdt_error err;
+	struct counts c = make_counts("forked");
+	usdt_provider_set_dir(c.provider, USDT_DIR_MEMFD, &err);
+	CHECK(usdt_provider_load(c.provider, &err) == 0, "load: %s", err.message);
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		char expected[64];
+		int fd = -1;
+		sscanf(usdt_provider_path(c.provider), "/proc/%*d/fd/%d", &fd);
+		snprintf(expected, sizeof(expected), "/proc/%ld/fd/%d", (long)getpid(), fd);
+		int ok = strcmp(usdt_provider_path(c.provider), expected) == 0;
+		if (!ok)
+			printf("FAIL: the child's path is %s, expected %s\n",
+			       usdt_provider_path(c.provider), expected);
+		fflush(stdout);
+		_exit(ok ? 0 : 1);
+	}
+	int status;
+	waitpid(child, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's path is the parent's");
+	usdt_provider_destroy(c.provider);
 }
 
 /* Threads fire the probes while the provider is unloaded and loaded again
@@ -472,6 +719,7 @@ static void test_without_memfd(void)
 			_exit(1);
 		}
 		struct counts c = make_counts("no_memfd");
+		usdt_provider_set_dir(c.provider, USDT_DIR_MEMFD, &err);
 		CHECK(usdt_provider_load(c.provider, &err) == 0, "load: %s", err.message);
 		char target[256] = "";
 		const char *path = usdt_provider_path(c.provider);
@@ -481,6 +729,11 @@ static void test_without_memfd(void)
 			      strstr(target, "(deleted)") != NULL,
 		      "the fallback file is %s", target);
 		CHECK(find_mappings(" (deleted)").count >= 2, "fallback not mapped");
+		/* Nobody but root may write it: a truncation would kill the
+		 * process at its next fire. */
+		struct stat st;
+		CHECK(stat(path, &st) == 0 && (st.st_mode & 0222) == 0, "the fallback is writable (%o)",
+		      (unsigned)st.st_mode & 0777);
 		struct object o = read_object(path);
 		CHECK(o.ok && o.nnotes == USDT_MAX_ARGS + 1, "fallback object: %zu notes", o.nnotes);
 		fire_counts(&c);
@@ -502,7 +755,12 @@ int main(int argc, char **argv)
 {
 	int skip_seccomp = argc > 1 && strcmp(argv[1], "--no-seccomp") == 0;
 	test_bad_input();
-	test_object();
+	test_object(NULL);
+	test_object(make_scratch());
+	test_shared_file();
+	test_untrusted_file();
+	test_environment();
+	test_fork_path();
 	test_unload_while_firing();
 	test_failing_system_calls();
 	if (!skip_seccomp)

@@ -18,6 +18,7 @@
 
 static const char *fail_function; /* which wrapped function fails, or NULL */
 static int fail_countdown;        /* how many of its calls succeed before */
+static int fail_on;               /* whether every later call fails too */
 static int injected;
 
 /* Whether this call of function (or of its 64-bit-offset twin, fcntl64 for
@@ -26,7 +27,9 @@ static int inject(const char *function)
 {
 	size_t n = fail_function ? strlen(fail_function) : 0;
 	if (!fail_function || strncmp(function, fail_function, n) != 0 ||
-	    (function[n] != '\0' && strcmp(function + n, "64") != 0) || fail_countdown-- != 0)
+	    (function[n] != '\0' && strcmp(function + n, "64") != 0))
+		return 0;
+	if (fail_countdown-- != 0 && !(fail_on && fail_countdown < 0))
 		return 0;
 	injected = 1;
 	errno = ENOMEM;
@@ -97,10 +100,16 @@ static void snapshot(char *out, size_t room, const usdt_probe *probe, const usdt
 	}
 	if (maps)
 		fclose(maps);
+	/* The process's one stand-in file, made once, is not the provider's. */
 	int fds = 0;
 	DIR *dir = opendir("/proc/self/fd");
-	while (dir && readdir(dir))
-		fds++;
+	struct dirent *e;
+	while (dir && (e = readdir(dir)) != NULL) {
+		char link[300], target[256] = "";
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		if (readlink(link, target, sizeof(target) - 1) < 0 || !strstr(target, "usdt-stand-in"))
+			fds++;
+	}
 	if (dir)
 		closedir(dir);
 	snprintf(out + n, room - (size_t)n, "fds %d\n", fds);
@@ -118,6 +127,9 @@ int main(void)
 {
 	int failures = 0, cases = 0;
 	const enum usdt_type types[] = { USDT_INT32, USDT_STRING };
+	/* Each call failing once; then each failing from its nth call on, as
+	 * at vm.max_map_count, where every new mapping fails. */
+	for (fail_on = 0; fail_on <= 1; fail_on++)
 	for (int op = FIRST_LOAD; op <= RELOAD; op++) {
 		for (size_t f = 0; f < sizeof(functions) / sizeof(functions[0]); f++) {
 			for (int nth = 0;; nth++) {
@@ -146,9 +158,10 @@ int main(void)
 					/* Only a failure the call recovers from may go unreported. */
 				} else if (strcmp(before, after) != 0 || err.message[0] == '\0') {
 					failures++;
-					printf("FAIL: %s with %s call %d failing: state changed\n"
+					printf("FAIL: %s with %s call %d%s failing: state changed\n"
 					       "before:\n%safter:\n%s",
-					       operation_names[op], functions[f], nth, before, after);
+					       operation_names[op], functions[f], nth,
+					       fail_on ? " and later" : "", before, after);
 				} else if (run(p, (enum operation)op, &err) != 0) {
 					failures++;
 					printf("FAIL: %s after %s call %d failed: %s\n",

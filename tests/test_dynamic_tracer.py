@@ -45,38 +45,61 @@ def mixed():
     return target, listing, outputs[0], outputs[1]
 
 
-target, listing, output, reloaded_output = mixed()
-for name in ("values", "counted"):
-    check(f"usdt:{target.value('path')}:{PROVIDER}:{name}" in listing,
-          f"bpftrace -l does not list {PROVIDER}:{name}: {listing}")
-check(target.value("untraced") == "0", "a gated dynamic fire evaluated its arguments untraced")
-target.check_semaphore_flips()
+def check_mixed(backing):
+    """Run mixed() with the provider's object in a named file (USDT_DIR from
+    the test's environment) or in a memfd, and check what bpftrace saw."""
+    os.environ["USDT_DIR"] = backing
+    target, listing, output, reloaded_output = mixed()
+    named = backing != "memfd"
+    path = target.value("path")
+    check(path.startswith(backing + "/") if named else path.startswith(f"/proc/{target.pid}/fd/"),
+          f"the {backing} backing has path {path}")
+    check_output(target, listing, output, reloaded_output, named)
 
-values = tracing.lines_starting(output, "values ")
-check(values == [
-    ["-128", "255", "-2147483648", "4294967295", "-9223372036854775808", "dynamic", "hello"],
-    ["127", "0", "2147483647", "0", "9223372036854775807", "second"],
-], f"dynamic argument values differ: {values}")
 
-for kind in ("dynamic", "static"):
-    fired = int(target.value(f"{kind}_fired"))
-    check(fired == 20000, f"the target fired {kind} probes {fired} times")
-    check(tracing.bpftrace_map(output, kind) == fired, f"bpftrace counted {kind} fires wrongly")
-    check(tracing.bpftrace_map(output, f"{kind}_sum") == fired * (fired + 1) // 2,
-          f"{kind} argument sum differs")
-kernel = tuple(int(part) for part in os.uname().release.split(".")[:2])
-if kernel >= (6, 18) and os.uname().machine == "x86_64":
-    check(target.value("trampoline") == "yes",
-          f"kernel {os.uname().release} did not optimize the 5-byte nop uprobe into a call")
-check(target.value("unloaded_enabled") == "0", "an unloaded probe reads as enabled")
-check(target.value("fired_unloaded") == "0", "an unloaded probe evaluated its arguments")
-check(target.value("path_unloaded") == "none", "an unloaded provider still has a path")
-check(target.value("reloaded_enabled") == "0", "a reloaded probe is enabled with no tracer on it")
-reloaded_fired = int(target.value("reloaded_fired"))
-check(tracing.bpftrace_map(reloaded_output, "reloaded") == reloaded_fired == 500,
-      "the tracer on the reloaded provider counted a different number")
-print(f"ok: bpftrace: {fired} dynamic and static fires each, values exact, unload and "
-      f"reload while traced ({reloaded_fired} fires after reload)")
+def check_output(target, listing, output, reloaded_output, named):
+    # A named file is the same file after a reload: the first tracer, attached
+    # to its path, sees the reloaded provider as well. A memfd is a new file.
+    reloaded = int(target.value("reloaded_fired"))
+    for name in ("values", "counted"):
+        check(f"usdt:{target.value('path')}:{PROVIDER}:{name}" in listing,
+              f"bpftrace -l does not list {PROVIDER}:{name}: {listing}")
+    check(target.value("untraced") == "0", "a gated dynamic fire evaluated its arguments untraced")
+    target.check_semaphore_flips()
+
+    values = tracing.lines_starting(output, "values ")
+    check(values == [
+        ["-128", "255", "-2147483648", "4294967295", "-9223372036854775808", "dynamic", "hello"],
+        ["127", "0", "2147483647", "0", "9223372036854775807", "second"],
+    ], f"dynamic argument values differ: {values}")
+
+    for kind in ("dynamic", "static"):
+        fired = int(target.value(f"{kind}_fired"))
+        check(fired == 20000, f"the target fired {kind} probes {fired} times")
+        seen = fired + (reloaded if named and kind == "dynamic" else 0)
+        check(tracing.bpftrace_map(output, kind) == seen,
+              f"bpftrace counted {tracing.bpftrace_map(output, kind)} {kind} fires, not {seen}")
+        check(tracing.bpftrace_map(output, f"{kind}_sum") ==
+              fired * (fired + 1) // 2 + (reloaded * (reloaded + 1) // 2 if seen != fired else 0),
+              f"{kind} argument sum differs")
+    kernel = tuple(int(part) for part in os.uname().release.split(".")[:2])
+    if kernel >= (6, 18) and os.uname().machine == "x86_64":
+        check(target.value("trampoline") == "yes",
+              f"kernel {os.uname().release} did not optimize the 5-byte nop uprobe into a call")
+    check(target.value("unloaded_enabled") == "0", "an unloaded probe reads as enabled")
+    check(target.value("fired_unloaded") == "0", "an unloaded probe evaluated its arguments")
+    check(target.value("path_unloaded") == "none", "an unloaded provider still has a path")
+    check(target.value("reloaded_enabled") == ("1" if named else "0"),
+          "a reloaded probe's semaphore does not show the tracers attached to its file")
+    check(tracing.bpftrace_map(reloaded_output, "reloaded") == reloaded == 500,
+          "the tracer on the reloaded provider counted a different number")
+    print(f"ok: bpftrace: {fired} dynamic and static fires each, values exact, unload and "
+          f"reload while traced ({reloaded} fires after reload), "
+          f"{'named file' if named else 'memfd'}")
+
+
+check_mixed(os.environ["USDT_DIR"])
+check_mixed("memfd")
 
 
 def values12(target):
