@@ -20,6 +20,7 @@ Dynamic providers are created under a scratch USDT_DIR that the test removes.
 """
 
 import contextlib
+import fcntl
 import os
 import re
 import select
@@ -460,6 +461,7 @@ def perf_case(kind, perf_env):
     added = False
     try:
         path = TARGET if kind == "static" else target.value("path")
+        # Events a killed run may have left.
         subprocess.run(["perf", "probe", "-q", "-d", f"{group}:*"], env=perf_env,
                        capture_output=True)
         result = subprocess.run(["perf", "probe", "-x", path,
@@ -519,8 +521,14 @@ def run_perf():
     # perf keeps a build-id cache in ~/.debug: keep it in a scratch directory.
     scratch = tempfile.mkdtemp(prefix="perf-", dir=os.environ["USDT_DIR"])
     perf_env = dict(os.environ, HOME=scratch, PERF_BUILDID_DIR=os.path.join(scratch, ".debug"))
-    for kind in ("static", "dynamic"):
-        case(f"perf probe -x PATH + perf stat -p PID, {kind} probes", perf_case, kind, perf_env)
+    # perf names an SDT event's group after its provider (sdt_PROVIDER), one
+    # system-wide name: runs of this test on one machine take turns.
+    lock_dir = "/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir()
+    with open(os.path.join(lock_dir, "usdt-tracer-matrix-perf"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for kind in ("static", "dynamic"):
+            case(f"perf probe -x PATH + perf stat -p PID, {kind} probes", perf_case, kind,
+                 perf_env)
 
 
 # ---------------------------------------------------------------- gdb
