@@ -11,6 +11,8 @@ cd "$(dirname "$0")"
 
 BASE_PACKAGES="gcc pkg-config meson ninja-build python3 systemtap-sdt-dev libelf-dev bpftrace"
 TEST_PACKAGES="g++ clang lld libbpf-dev valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+# gdb attaches to a live process to list and stop on dynamic probes.
+TEST_PACKAGES="$TEST_PACKAGES gdb"
 # The tracer matrix (tests/test_tracer_matrix.py): bcc's tplist, perf, gdb.
 MATRIX_PACKAGES="bpfcc-tools linux-perf gdb"
 
