@@ -16,6 +16,8 @@ TEST_PACKAGES="g++ clang lld make libbpf-dev valgrind gcc-aarch64-linux-gnu libc
 TEST_PACKAGES="$TEST_PACKAGES gdb gcc-12-multilib g++-12-multilib"
 # Consumers of the installed kit (CMake) and the Python and Ruby bindings.
 CONSUMER_PACKAGES="cmake ruby ruby-ffi"
+# The tracer matrix (tests/test_tracer_matrix.py): bcc's tplist, perf.
+MATRIX_PACKAGES="bpfcc-tools linux-perf"
 
 # apt-get install the packages that are not installed yet.
 install() {
@@ -42,6 +44,16 @@ aarch64_sysroot() {
 	mkdir -p build/aarch64-debs "$sysroot"
 	(cd build/aarch64-debs && apt-get download -qq libelf-dev:arm64 zlib1g-dev:arm64)
 	for deb in build/aarch64-debs/*.deb; do dpkg -x "$deb" "$sysroot"; done
+}
+
+# bpftrace from Debian 13 and unstable for the tracer matrix, fetched into
+# $USDT_DEBIAN_CACHE by tests/debian.py (nothing installed on the system). If
+# the fetch fails the matrix says so: a skip, or a failure under CI=true.
+matrix_bpftrace() {
+	for suite in trixie sid; do
+		python3 tests/debian.py "$USDT_DEBIAN_CACHE" "$suite" bpftrace >/dev/null ||
+			echo "run.sh: could not fetch bpftrace from Debian $suite"
+	done
 }
 
 setup() { # setup DIR [meson options...]
@@ -75,12 +87,13 @@ demo)
 	python3 examples/run.py latency build/examples/latency
 	;;
 test)
-	install $BASE_PACKAGES $TEST_PACKAGES $CONSUMER_PACKAGES
+	install $BASE_PACKAGES $TEST_PACKAGES $CONSUMER_PACKAGES $MATRIX_PACKAGES
 	aarch64_sysroot
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	# Newer Debian releases' tracers and compilers (tests/debian.py), fetched
 	# once for both builds.
 	export USDT_DEBIAN_CACHE="$PWD/build/debian"
+	matrix_bpftrace
 	status=0
 	setup build
 	meson test -C build --print-errorlogs || status=1

@@ -115,47 +115,63 @@ class Target:
             self.proc.wait()
 
 
-def bpftrace_list(pid):
-    """The USDT probes bpftrace lists for a live process."""
-    result = subprocess.run(["bpftrace", "-l", "usdt:*", "-p", str(pid)], capture_output=True,
+BPFTRACE = ("bpftrace",)
+
+
+def bpftrace_list(pid, bpftrace=BPFTRACE):
+    """The USDT probes bpftrace (the argv that runs it) lists for a live process."""
+    result = subprocess.run([*bpftrace, "-l", "usdt:*", "-p", str(pid)], capture_output=True,
                             text=True, timeout=TIMEOUT)
     check(result.returncode == 0, f"bpftrace -l failed: {result.stderr}")
     return result.stdout.splitlines()
 
 
-def bpftrace_start(script, pid=None, target=None):
-    """Start bpftrace on a script; with pid, as bpftrace -p PID. Returns once
-    every probe is attached, after telling target to go."""
-    argv = ["bpftrace"] + (["-p", str(pid)] if pid else []) + ["-e", script]
-    env = dict(os.environ, __BPFTRACE_NOTIFY_PROBES_ATTACHED="1")
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+# bpftrace prints this line once every probe is attached when the variable is
+# set (its own test harness relies on it): on stderr up to 0.22, on stdout from
+# 0.23 (bpftrace commit 3b0b4704b, "Change bpftrace flag outputs from stderr
+# to stdout"). Both streams are read as one.
+NOTIFY = "__BPFTRACE_NOTIFY_PROBES_ATTACHED"
+
+
+def bpftrace_start(script, pid=None, target=None, bpftrace=BPFTRACE, args=()):
+    """Start bpftrace (the argv that runs it) on a script; with pid, as
+    bpftrace -p PID. Returns once every probe is attached, after telling
+    target (one Target or a list of them) to go."""
+    argv = [*bpftrace, *args] + (["-p", str(pid)] if pid else []) + ["-e", script]
+    env = dict(os.environ, **{NOTIFY: "1"})
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=env)
-    proc.early_stderr = []
-    for line in proc.stderr:
-        if line.startswith("__BPFTRACE_NOTIFY_PROBES_ATTACHED"):
+    proc.early_output, proc.attached = [], False
+    for line in proc.stdout:
+        if line.startswith(NOTIFY):
+            proc.attached = True
             break
-        proc.early_stderr.append(line)
-    if target:
-        target.go()
+        proc.early_output.append(line)
+    targets = target if isinstance(target, list) else [target] if target else []
+    for each in targets:
+        each.go()
     return proc
 
 
 def bpftrace_finish(proc):
-    """Wait for a bpftrace started by bpftrace_start to exit; its output."""
+    """Wait for a bpftrace started by bpftrace_start to exit; its output
+    (stdout and stderr)."""
     try:
-        out, err = proc.communicate(timeout=TIMEOUT)
+        out, _ = proc.communicate(timeout=TIMEOUT)
     finally:
         if proc.poll() is None:
             proc.kill()
-    err = "".join(proc.early_stderr) + err
-    check(proc.returncode == 0, f"bpftrace failed ({proc.returncode}):\n{out}\n{err}")
-    check("Attaching" in out, f"bpftrace did not attach:\n{out}\n{err}")
+    out = "".join(proc.early_output) + out
+    check(proc.returncode == 0, f"bpftrace failed ({proc.returncode}):\n{out}")
+    # "Attaching N probes..." up to 0.25, "Attached N probes" from 0.26.
+    check(re.search(r"^Attach(ing|ed) \d+ probe", out, re.M) is not None,
+          f"bpftrace did not attach:\n{out}")
     return out
 
 
-def bpftrace_run(script, pid=None, target=None):
+def bpftrace_run(script, pid=None, target=None, bpftrace=BPFTRACE):
     """Run a bpftrace script until it exits; its output."""
-    return bpftrace_finish(bpftrace_start(script, pid, target))
+    return bpftrace_finish(bpftrace_start(script, pid, target, bpftrace))
 
 
 def lines_starting(output, prefix):
