@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -303,8 +304,11 @@ static size_t usdt_dyn_round_up(size_t n, size_t to)
  * the uprobe system call (x86-64 number 336) its trampoline enters, and it
  * answers a caller outside the trampoline with ENXIO ("uprobes/x86: Return
  * error from uprobe syscall when not called from trampoline", made for this
- * very detection, in 6.18). Older kernels answer ENOSYS. A seccomp filter's
- * EPERM counts as no, which only costs speed when traced.
+ * very detection, in 6.18). Older kernels answer ENOSYS. Under a seccomp
+ * filter the kit makes no system call the filter may not expect (a filter
+ * that kills on unknown calls, as systemd's SystemCallFilter= does by
+ * default, would kill the process on an older kernel): it takes 0x90, which
+ * only costs speed when traced.
  *
  * aarch64: nop; ret. */
 #if defined(__x86_64__)
@@ -319,8 +323,11 @@ static int usdt_dyn_kernel_optimizes_nop5(void)
 	int answer = __atomic_load_n(&known, __ATOMIC_RELAXED);
 	if (!answer) {
 		int saved = errno;
-		long rc = syscall(USDT_DYN_SYS_UPROBE);
-		answer = rc == -1 && (errno == ENXIO || errno == EPROTO) ? 2 : 1;
+		answer = 1;
+		if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0) {
+			long rc = syscall(USDT_DYN_SYS_UPROBE);
+			answer = rc == -1 && (errno == ENXIO || errno == EPROTO) ? 2 : 1;
+		}
 		errno = saved;
 		__atomic_store_n(&known, answer, __ATOMIC_RELAXED);
 	}
