@@ -164,10 +164,10 @@ def threads():
         futures = [pool.submit(work) for _ in range(workers)]
         time.sleep(0.3)  # the pool fires, traced
         provider.unload()
-        unloaded.set()
-        for _ in range(20):  # and keeps firing through reloads
-            provider.load()
+        for _ in range(20):  # and keeps firing through reloads (the tracer,
+            provider.load()  # attached to the provider's file, sees each one)
             provider.unload()
+        unloaded.set()  # for good: no fire may be reported from here on
         time.sleep(0.1)
         stop.set()
         for future in futures:

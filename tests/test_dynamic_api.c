@@ -27,17 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			failures++;                                             \
-			printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);  \
-			printf(__VA_ARGS__);                                    \
-			printf("\n");                                           \
-		}                                                               \
-	} while (0)
+#include "check.h"
 
 static const enum usdt_type all_types[USDT_MAX_ARGS] = {
 	USDT_INT8,  USDT_UINT8,  USDT_INT16,   USDT_UINT16, USDT_INT32, USDT_UINT32,

@@ -14,17 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			failures++;                                             \
-			printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);  \
-			printf(__VA_ARGS__);                                    \
-			printf("\n");                                           \
-		}                                                               \
-	} while (0)
+#include "check.h"
 
 USDT_STATIC_PROBE(s_none, ffi_test, none);
 USDT_STATIC_PROBE(s_pair, ffi_test, pair, long long, const char *);

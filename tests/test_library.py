@@ -1,6 +1,6 @@
 """The shared library exports exactly the functions usdt.h declares with
-USDT_API (every other symbol is hidden), under the soname
-libusdt.so.USDT_ABI_VERSION."""
+USDT_API (every other symbol is hidden), and gdb's JIT interface, under the
+soname libusdt.so.USDT_ABI_VERSION."""
 
 import re
 import subprocess
@@ -21,7 +21,15 @@ for name in ("usdt_abi_version", "usdt_probe_enabled", "usdt_probe_fire", "usdt_
 
 symbols = subprocess.run(["nm", "-D", "--defined-only", library], capture_output=True,
                          text=True, check=True).stdout
-exported = {line.split()[-1] for line in symbols.splitlines() if line.split()[1] in "TtDdBbRrWwVv"}
+types = {line.split()[-1]: line.split()[1] for line in symbols.splitlines()}
+exported = {name for name, kind in types.items() if kind in "TtDdBbRrWwVv"}
+# gdb finds loaded dynamic providers through its JIT interface, two symbols
+# it looks up by name: one definition for the whole process, weak, so that a
+# JIT compiler's own definition is the one every user shares.
+jit_interface = {"__jit_debug_descriptor", "__jit_debug_register_code"}
+check(all(types.get(name) in ("W", "V") for name in jit_interface),
+      f"gdb's JIT interface is not exported weak: {[types.get(n) for n in jit_interface]}")
+exported -= jit_interface
 check(exported == declared,
       f"exported but not declared: {sorted(exported - declared)}; "
       f"declared but not exported: {sorted(declared - exported)}")

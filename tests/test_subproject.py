@@ -1,7 +1,7 @@
 """The kit as a meson subproject: a consumer project with this repository in
-subprojects/usdt writes dependency('usdt') and dependency('usdt-dynamic'),
-builds, installs nothing of the kit, and its static and dynamic probes are
-traced by bpftrace."""
+subprojects/usdt writes dependency('usdt') and dependency('usdt-dynamic') and
+find_program('usdt-dtrace'), builds, installs nothing of the kit, and its
+static and dynamic probes are traced by bpftrace."""
 
 import os
 import shutil
@@ -51,6 +51,11 @@ finally:
     if proc.poll() is None:
         proc.kill()
 check(proc.returncode == 0, f"consumer exited with {proc.returncode}")
+# The program built from a .d file through the subproject's usdt-dtrace.
+notes = subprocess.run(["readelf", "-n", os.path.join(build, "from_d")], capture_output=True,
+                       text=True).stdout
+check("Provider: consumer_d" in notes and "Name: started" in notes,
+      f"from_d has no consumer_d:started note:\n{notes}")
 check("fired=100" in rest, f"consumer did not fire while traced: {rest}")
 for kind in ("static", "dynamic"):
     check(tracing.bpftrace_map(out, kind) == 100, f"bpftrace counted {kind} fires wrongly:\n{out}")
