@@ -47,6 +47,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
@@ -307,8 +308,10 @@ static size_t usdt_dyn_round_up(size_t n, size_t to)
  * very detection, in 6.18). Older kernels answer ENOSYS. Under a seccomp
  * filter the kit makes no system call the filter may not expect (a filter
  * that kills on unknown calls, as systemd's SystemCallFilter= does by
- * default, would kill the process on an older kernel): it takes 0x90, which
- * only costs speed when traced.
+ * default, would kill the process on a kernel before 6.18, which does not
+ * pass that call through): there the kernel's version decides, 6.18 or
+ * later. A kernel that reports an older version but has the optimization
+ * backported gets 0x90, which only costs speed when traced.
  *
  * aarch64: nop; ret. */
 #if defined(__x86_64__)
@@ -317,16 +320,27 @@ static const unsigned char usdt_dyn_stub_nop1[] = { 0x90, 0xc3 };
 
 #define USDT_DYN_SYS_UPROBE 336
 
+/* Whether the running kernel's version is 6.18 or later. */
+static int usdt_dyn_kernel_6_18(void)
+{
+	struct utsname system;
+	int major = 0, minor = 0;
+	if (uname(&system) != 0 || sscanf(system.release, "%d.%d", &major, &minor) != 2)
+		return 0;
+	return major > 6 || (major == 6 && minor >= 18);
+}
+
 static int usdt_dyn_kernel_optimizes_nop5(void)
 {
 	static int known; /* 0 unknown, 1 no, 2 yes; any thread computes the same */
 	int answer = __atomic_load_n(&known, __ATOMIC_RELAXED);
 	if (!answer) {
 		int saved = errno;
-		answer = 1;
 		if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0) {
 			long rc = syscall(USDT_DYN_SYS_UPROBE);
 			answer = rc == -1 && (errno == ENXIO || errno == EPROTO) ? 2 : 1;
+		} else {
+			answer = usdt_dyn_kernel_6_18() ? 2 : 1;
 		}
 		errno = saved;
 		__atomic_store_n(&known, answer, __ATOMIC_RELAXED);
