@@ -56,11 +56,20 @@ matrix_bpftrace() {
 	done
 }
 
+# Run a command quietly; on failure show what it printed and stop.
+quietly() {
+	if ! output=$("$@" 2>&1); then
+		printf '%s\n' "$output"
+		echo "run.sh: failed: $*" >&2
+		exit 1
+	fi
+}
+
 setup() { # setup DIR [meson options...]
 	dir=$1
 	shift
-	[ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >/dev/null
-	meson compile -C "$dir" >/dev/null
+	[ -f "$dir/build.ninja" ] || quietly meson setup "$dir" "$@"
+	quietly meson compile -C "$dir"
 }
 
 # Print "N passed, N failed, N skipped" over the meson test logs given.

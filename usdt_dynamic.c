@@ -579,12 +579,9 @@ static void usdt_dyn_object_id(const struct usdt_provider *provider,
 	usdt_dyn_sha1_add(&c, provider->name, strlen(provider->name) + 1);
 	for (int i = 0; i < provider->count; i++) {
 		const struct usdt_dyn_probe *probe = provider->probes[i];
-		unsigned char types[USDT_MAX_ARGS + 1];
-		types[0] = (unsigned char)probe->argc;
-		for (int a = 0; a < probe->argc; a++)
-			types[a + 1] = (unsigned char)probe->types[a];
 		usdt_dyn_sha1_add(&c, probe->name, strlen(probe->name) + 1);
-		usdt_dyn_sha1_add(&c, types, (size_t)probe->argc + 1);
+		usdt_dyn_sha1_add(&c, &probe->argc, sizeof(probe->argc));
+		usdt_dyn_sha1_add(&c, probe->types, (size_t)probe->argc * sizeof(probe->types[0]));
 	}
 	usdt_dyn_sha1_end(&c, out);
 }

@@ -24,6 +24,8 @@ DEBIAN_CACHE (or $USDT_DEBIAN_CACHE), on the sources in tests/matrix:
     table: fire functions per unit, ungated fires inline where inlined);
   - USDT_DISABLE, and a <sys/sdt.h> that is missing, with and without
     USDT_REQUIRE;
+  - usdt_dynamic.c compiles without a warning with gcc and clang at -O0 to
+    -O3 and -Os, and with gcc 14 and clang 19 at -O0, -O2 and -O3;
   - -m32 (compiled and inspected only: this kernel runs no 32-bit program):
     without sys/sdt.h on the 32-bit include path the header says so, in a
     diagnostic that can be turned off; with a copy of the system's sys/sdt.h
@@ -297,6 +299,16 @@ def verbs(compiler, std, flags, expect_probes=True, includes=None, build=None):
     return build
 
 
+def library(compiler, optimization):
+    """usdt_dynamic.c, the library's source, compiled without a warning: it
+    is built at the user's level (a release build is -O3), where the
+    optimizer's own warnings differ."""
+    build = Build(f"{compiler} {optimization} usdt_dynamic.c")
+    build.compile([*COMMANDS[compiler], "-std=c11", *WARNINGS, optimization, "-I", ROOT, "-c",
+                   os.path.join(ROOT, "usdt_dynamic.c"), "-o", build.path("usdt_dynamic.o")])
+    return build
+
+
 def include_flags_without_sdt(build, compiler):
     """Compiler flags for the compiler's own header search path, except that
     the directory holding sys/sdt.h is replaced by a copy, made of symbolic
@@ -555,6 +567,9 @@ def jobs():
                            "FIRED_DYNAMIC_COUNT=13"):
                 yield rejected, CXX[family], std, define
             yield rejected, CXX[family], std, "DECLARED=long", True
+    for family in ("gcc", "clang"):
+        for optimization in ("-O0", "-Og", "-O1", "-O2", "-O3", "-Os"):
+            yield library, family, optimization
     for variant in link_variants():
         yield multi_tu, *variant
         yield shared_library, *variant
@@ -639,6 +654,9 @@ def debian13_jobs():
                            "FIRED_DYNAMIC_COUNT=13", "DECLARED_COUNT=13"):
                 yield rejected, compiler, new, define
     yield raw_sdt, "clang-19", "c17", ["C23 extension"]
+    for family in ("gcc-14", "clang-19"):
+        for optimization in ("-O0", "-O2", "-O3"):
+            yield library, family, optimization
 
 
 def debian13_compilers():
