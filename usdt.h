@@ -832,8 +832,9 @@ USDT_API int usdt_probe_fire(const usdt_probe *probe, int argc, const uint64_t *
 
 /* The address of probe's 16-bit semaphore, nonzero while traced, for a
  * binding to read without a call (as a volatile unsigned 16-bit value). A
- * dynamic probe's semaphore moves when its provider is loaded: take the
- * address again after each load; it stays readable until destroy. NULL for a
+ * dynamic probe's semaphore moves when its provider is first loaded (later
+ * loads map over the same addresses): take the address after loading; it
+ * stays readable until destroy. NULL for a
  * NULL probe or a static probe compiled with USDT_DISABLE. */
 USDT_API const volatile unsigned short *usdt_probe_semaphore(const usdt_probe *probe);
 

@@ -304,14 +304,16 @@ static size_t usdt_dyn_round_up(size_t n, size_t to)
  * The capability is detected, not the version: kernels that optimize have
  * the uprobe system call (x86-64 number 336) its trampoline enters, and it
  * answers a caller outside the trampoline with ENXIO ("uprobes/x86: Return
- * error from uprobe syscall when not called from trampoline", made for this
- * very detection, in 6.18). Older kernels answer ENOSYS. Under a seccomp
+ * error from uprobe syscall when not called from trampoline", commit
+ * d3aeb6d97b22, made for this very detection, in 6.18 with the system call
+ * itself). Older kernels answer ENOSYS. Under a seccomp
  * filter the kit makes no system call the filter may not expect (a filter
  * that kills on unknown calls, as systemd's SystemCallFilter= does by
  * default, would kill the process on a kernel before 6.18, which does not
- * pass that call through): there the kernel's version decides, 6.18 or
- * later. A kernel that reports an older version but has the optimization
- * backported gets 0x90, which only costs speed when traced.
+ * pass that call through): there the kernel's version decides, as for
+ * usdt.h's static probes: the 5-byte nop from 6.16 on. A kernel that reports
+ * an older version but has the optimization backported gets 0x90, which
+ * only costs speed when traced.
  *
  * aarch64: nop; ret. */
 #if defined(__x86_64__)
@@ -320,14 +322,16 @@ static const unsigned char usdt_dyn_stub_nop1[] = { 0x90, 0xc3 };
 
 #define USDT_DYN_SYS_UPROBE 336
 
-/* Whether the running kernel's version is 6.18 or later. */
-static int usdt_dyn_kernel_6_18(void)
+/* Whether the running kernel's version is 6.16 or later: from there a
+ * 5-byte nop costs no more than 0x90 (emulated, or in 6.18 optimized), the
+ * rule usdt.h's static probes follow too. */
+static int usdt_dyn_kernel_6_16(void)
 {
 	struct utsname system;
 	int major = 0, minor = 0;
 	if (uname(&system) != 0 || sscanf(system.release, "%d.%d", &major, &minor) != 2)
 		return 0;
-	return major > 6 || (major == 6 && minor >= 18);
+	return major > 6 || (major == 6 && minor >= 16);
 }
 
 static int usdt_dyn_kernel_optimizes_nop5(void)
@@ -338,9 +342,9 @@ static int usdt_dyn_kernel_optimizes_nop5(void)
 		int saved = errno;
 		if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0) {
 			long rc = syscall(USDT_DYN_SYS_UPROBE);
-			answer = rc == -1 && (errno == ENXIO || errno == EPROTO) ? 2 : 1;
+			answer = rc == -1 && errno == ENXIO ? 2 : 1;
 		} else {
-			answer = usdt_dyn_kernel_6_18() ? 2 : 1;
+			answer = usdt_dyn_kernel_6_16() ? 2 : 1;
 		}
 		errno = saved;
 		__atomic_store_n(&known, answer, __ATOMIC_RELAXED);
@@ -721,8 +725,10 @@ static int usdt_dyn_verify(const struct usdt_provider *provider, int fd, const c
 		return usdt_dyn_fail(err, EPERM, "%s is writable (mode %o)", path,
 				     (unsigned)st.st_mode & 07777);
 	int same = st.st_size == (off_t)size;
-	/* The file this call wrote (never writable since): no need to read it. */
-	if (same && written->st_ino == st.st_ino && written->st_dev == st.st_dev)
+	/* The file this call wrote and still holds open (never writable
+	 * since): no need to read it. */
+	if (same && written->st_ino != 0 && written->st_ino == st.st_ino &&
+	    written->st_dev == st.st_dev)
 		return 0;
 	unsigned char *content = same ? malloc(size) : NULL;
 	if (same && !content)
@@ -746,9 +752,12 @@ static int usdt_dyn_verify(const struct usdt_provider *provider, int fd, const c
 }
 
 /* Create dir/name holding image, atomically: written into an unnamed file,
- * then linked into place. Someone else having linked it first is fine. */
+ * then linked into place. Someone else having linked it first is fine. The
+ * file this call linked stays open in *written_fd, its identity in *written,
+ * until the caller has verified what it opened by the name (so that its
+ * inode number cannot be reused meanwhile); else *written_fd is -1. */
 static int usdt_dyn_create_named(int dirfd, const char *name, const unsigned char *image,
-				 size_t size, struct stat *written)
+				 size_t size, struct stat *written, int *written_fd)
 {
 	int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444);
 	if (fd < 0)
@@ -758,8 +767,11 @@ static int usdt_dyn_create_named(int dirfd, const char *name, const unsigned cha
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if (rc == 0 && fstat(fd, written) != 0)
 		rc = -errno;
-	if (rc == 0 && linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) != 0 &&
-	    errno != EEXIST)
+	if (rc == 0 && linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0) {
+		*written_fd = fd;
+		return 0;
+	}
+	if (rc == 0 && errno != EEXIST)
 		rc = -errno;
 	close(fd);
 	return rc;
@@ -780,12 +792,15 @@ static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
 	    sizeof(provider->path))
 		return usdt_dyn_fail(err, ENAMETOOLONG, "directory %s is too long", dir);
 	/* Usually the file exists: opening it is all it takes. */
-	int rc = 0;
+	/* O_NONBLOCK: a FIFO put at the name must not block the open (the
+	 * verification then refuses it). */
+	int rc = 0, written_fd = -1;
 	struct stat written = { 0 };
-	int fd = open(provider->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(provider->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dirfd < 0 && errno == ENOENT && mkdir(dir, 0755) == 0)
+		/* Another process may create the directory at the same time. */
+		if (dirfd < 0 && errno == ENOENT && (mkdir(dir, 0755) == 0 || errno == EEXIST))
 			dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dirfd < 0)
 			rc = usdt_dyn_fail(err, errno, "cannot open directory %s: %s", dir,
@@ -793,10 +808,11 @@ static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
 		else if (!usdt_dyn_exec_allowed(dirfd))
 			rc = usdt_dyn_fail(err, EACCES,
 					   "directory %s is on a file system mounted noexec", dir);
-		else if ((rc = usdt_dyn_create_named(dirfd, name, image, size, &written)) != 0)
+		else if ((rc = usdt_dyn_create_named(dirfd, name, image, size, &written,
+						     &written_fd)) != 0)
 			usdt_dyn_fail(err, -rc, "cannot create %s: %s", provider->path, strerror(-rc));
 		else
-			fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (dirfd >= 0)
 			close(dirfd);
 	}
@@ -807,6 +823,8 @@ static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
 				   dir);
 	if (rc == 0)
 		rc = usdt_dyn_verify(provider, fd, provider->path, image, size, &written, err);
+	if (written_fd >= 0)
+		close(written_fd);
 	if (rc != 0) {
 		if (fd >= 0)
 			close(fd);
@@ -844,8 +862,12 @@ static int usdt_dyn_unnamed_file(const char *name, const unsigned char *content,
 			fd = usdt_dyn_tmpfile("/tmp");
 	}
 	int rc = fd < 0 ? -errno : usdt_dyn_write_all(fd, content, content_size);
-	if (rc == 0 && size > content_size && ftruncate(fd, (off_t)size) != 0)
-		rc = -errno;
+	/* Zeros written, not a hole left by ftruncate: reading a hole of a full
+	 * tmpfs would raise SIGBUS in a thread firing an unloaded probe. */
+	unsigned char *zeros = rc == 0 && size > content_size ? calloc(1, size - content_size) : NULL;
+	if (rc == 0 && size > content_size)
+		rc = zeros ? usdt_dyn_write_all(fd, zeros, size - content_size) : -ENOMEM;
+	free(zeros);
 	if (rc == 0 && sealable &&
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
 		rc = -errno;
@@ -993,7 +1015,9 @@ static int usdt_dyn_move(struct usdt_provider *provider, unsigned char *from)
 	size_t text = provider->text_size, semaphores = provider->map_size - provider->text_size;
 	if (mremap(from, text, text, MREMAP_MAYMOVE | MREMAP_FIXED, provider->base) == MAP_FAILED) {
 		int code = errno;
+		/* The kernel may have unmapped the destination before failing. */
 		munmap(from, provider->map_size);
+		usdt_dyn_stand_in(provider);
 		return -code;
 	}
 	if (mremap(from + text, semaphores, semaphores, MREMAP_MAYMOVE | MREMAP_FIXED,

@@ -56,6 +56,7 @@ def errors():
         "duplicate": lambda: provider.probe("small"),
         "bad_type": lambda: provider.probe("other", float),
         "unload_unloaded": provider.unload,
+        "argc_untraced": lambda: probe.fire(1),  # checked whether traced or not
     }
     after_load = {
         "overflow": lambda: probe.fire(128, "x"),

@@ -52,6 +52,7 @@ def errors
   attempt('duplicate') { provider.tracepoint('small') }
   attempt('bad_type') { provider.tracepoint('other', Float) }
   attempt('unload_unloaded') { provider.unload }
+  attempt('argc_untraced') { probe.fire(1) } # checked whether traced or not
   provider.load
   raised = FFI::MemoryPointer.new(:uint16)
   raised.put_uint16(0, 1)

@@ -126,6 +126,7 @@ def check_errors(target):
         "not_a_string": r"TypeError: .*string",
         "not_an_int": r"TypeError: .*",
         "argc": r"(TypeError|ArgumentError): .*takes 2 arguments",
+        "argc_untraced": r"(TypeError|ArgumentError): .*takes 2 arguments",
         "bad_type": r"(TypeError|ArgumentError): .*",
     }
     for name, pattern in expected.items():

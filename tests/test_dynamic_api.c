@@ -522,7 +522,8 @@ static void test_untrusted_file(void)
 	snprintf(copy, sizeof(copy), "%s", usdt_provider_path(c.provider));
 	usdt_provider_destroy(c.provider);
 
-	const char *cases[] = { "other bytes", "writable", "symlink", "directory", "another owner" };
+	const char *cases[] = { "other bytes", "writable", "symlink", "directory", "fifo",
+				"another owner" };
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		unlink(name);
 		rmdir(name);
@@ -538,6 +539,9 @@ static void test_untrusted_file(void)
 			CHECK(symlink(copy, name) == 0, "symlink");
 		} else if (i == 3) {
 			CHECK(mkdir(name, 0755) == 0, "mkdir");
+		} else if (i == 4) {
+			/* Opening a FIFO to read would wait for a writer. */
+			CHECK(mkfifo(name, 0444) == 0, "mkfifo");
 		} else {
 			/* The right bytes, read-only, but another user's (needs root
 			 * to make). */
@@ -549,7 +553,9 @@ static void test_untrusted_file(void)
 		}
 		struct counts t = make_counts("untrusted");
 		usdt_provider_set_dir(t.provider, dir, &err);
+		alarm(20); /* a load that blocks is killed, and fails the test */
 		int rc = usdt_provider_load(t.provider, &err);
+		alarm(0);
 		CHECK(rc < 0 && err.message[0], "%s: the load did not fail", cases[i]);
 		CHECK(usdt_provider_path(t.provider) == NULL, "%s: a path after a failed load",
 		      cases[i]);
@@ -566,6 +572,8 @@ static void test_environment(void)
 {
 	const char *dir = make_scratch();
 	usdt_error err;
+	/* The suite's own directory (tests/meson.build), restored afterwards. */
+	char *suite_dir = getenv("USDT_DIR") ? strdup(getenv("USDT_DIR")) : NULL;
 	setenv("USDT_DIR", dir, 1);
 	struct counts c = make_counts("from_env");
 	CHECK(usdt_provider_load(c.provider, &err) == 0, "load: %s", err.message);
@@ -587,7 +595,11 @@ static void test_environment(void)
 	CHECK(path && strncmp(path, dir, strlen(dir)) == 0, "the explicit directory lost: %s",
 	      path ? path : "NULL");
 	usdt_provider_destroy(c.provider);
-	unsetenv("USDT_DIR");
+	if (suite_dir)
+		setenv("USDT_DIR", suite_dir, 1);
+	else
+		unsetenv("USDT_DIR");
+	free(suite_dir);
 
 	expect_error(usdt_provider_set_dir(NULL, dir, &err), &err, EINVAL, "set_dir NULL");
 	c = make_counts("relative");

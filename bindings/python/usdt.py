@@ -131,12 +131,15 @@ class Probe:
         return self._semaphore.value != 0
 
     def fire(self, *args):
-        """Fire with args if a tracer is attached. True if it fired."""
-        if not self._semaphore.value:
-            return False
+        """Fire with args if a tracer is attached. True if it fired. The
+        number of arguments is checked on every call, traced or not; the
+        values are converted (and their types and ranges checked) only while
+        traced."""
         if len(args) != self._argc:
             raise TypeError(f"probe {self.name} takes {self._argc} arguments "
                             f"({len(args)} given)")
+        if not self._semaphore.value:
+            return False
         keep = []  # the bytes whose addresses are passed, alive until the call returns
         values = (ctypes.c_uint64 * self._argc)(
             *[self._convert(i, value, keep) for i, value in enumerate(args)])
@@ -242,7 +245,8 @@ class Provider:
     @property
     def path(self):
         """While loaded, the path a tracer attaches to; else None."""
-        path = _lib.usdt_provider_path(self._handle) if self._handle else None
+        with self._lock:  # the library's provider calls do not run concurrently
+            path = _lib.usdt_provider_path(self._handle) if self._handle else None
         return path.decode() if path else None
 
     @property

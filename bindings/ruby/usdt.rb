@@ -116,13 +116,15 @@ module USDT
       @semaphore.get_uint16(0) != 0
     end
 
-    # Fire with args if a tracer is attached. True if it fired.
+    # Fire with args if a tracer is attached. True if it fired. The number of
+    # arguments is checked on every call, traced or not; the values are
+    # converted (and checked) only while traced.
     def fire(*args)
-      return false if @semaphore.get_uint16(0).zero?
       if args.size != @types.size
         raise ArgumentError, "tracepoint #{@name} takes #{@types.size} arguments " \
                              "(#{args.size} given)"
       end
+      return false if @semaphore.get_uint16(0).zero?
       keep = [] # the strings whose addresses are passed, alive until the call returns
       values = FFI::MemoryPointer.new(:uint64, [args.size, 1].max)
       values.put_array_of_uint64(0, args.each_with_index.map { |value, i| convert(i, value, keep) })
