@@ -76,6 +76,10 @@ def _apt(state, *args):
                        ("Dir::State::Status", f"{state}/status"),
                        ("Dir::Cache", f"{state}/cache"),
                        ("Debug::NoLocking", "1"),
+                       # Mirrors and snapshots of the archive serve Release
+                       # files past their Valid-Until date (sid's lasts a
+                       # week); their signatures are still checked.
+                       ("Acquire::Check-Valid-Until", "false"),
                        ("APT::Architecture", ARCHITECTURE),
                        ("APT::Architectures", ARCHITECTURE),
                        ("APT::Install-Recommends", "0")):

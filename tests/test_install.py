@@ -66,10 +66,17 @@ def check_installed(destdir):
     expected = {os.path.join(includedir, "usdt.h")} | {
         os.path.join(libdir, name) for name in (
             "libusdt.a", "libusdt.so", f"libusdt.so.{abi}", f"libusdt.so.{version}",
-            "pkgconfig/usdt.pc", "pkgconfig/usdt-dynamic.pc",
-            "cmake/usdt/usdtConfig.cmake", "cmake/usdt/usdtConfigVersion.cmake")} | {
+            "pkgconfig/usdt.pc", "pkgconfig/usdt-dynamic.pc")} | {
         os.path.join(bindir, "usdt-dtrace")}
-    extra = installed - expected
+    # The CMake package: under libdir, or lib where CMake would not search
+    # libdir (lib64 on Debian); find_package is tried in the cmake modes.
+    cmake_dirs = {os.path.join(d, "cmake", "usdt") for d in (libdir, os.path.join(prefix, "lib"))}
+    cmake_files = {path for path in installed if os.path.dirname(path) in cmake_dirs}
+    check({os.path.basename(p) for p in cmake_files} == {"usdtConfig.cmake",
+                                                        "usdtConfigVersion.cmake"}
+          and len({os.path.dirname(p) for p in cmake_files}) == 1,
+          f"the CMake package: {sorted(cmake_files)}")
+    extra = installed - expected - cmake_files
     check(expected <= installed, f"not installed: {sorted(expected - installed)}")
     check(not extra, f"installed beyond the kit: {sorted(extra)}")
     check(os.readlink(destdir + os.path.join(libdir, "libusdt.so")) == f"libusdt.so.{abi}",
