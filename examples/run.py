@@ -224,6 +224,18 @@ def short(path):
     return path if relative.startswith("..") else relative
 
 
+def report(name, result):
+    """What the demonstration shows of a run: the two commands, what the
+    tracer printed, and what the program said last."""
+    lines = [f"$ {' '.join([short(result.program_argv[0])] + result.program_argv[1:])}",
+             f"$ {' '.join(['bpftrace', short(result.tracer_argv[1])] + result.tracer_argv[2:])}",
+             result.output.rstrip("\n")]
+    for stage, mappings in result.object_mappings.items():
+        lines.append(f"provider object mappings {stage}: {', '.join(mappings) or 'none'}")
+    lines.append(f"({name}: {result.program_lines[-1]})")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     if len(sys.argv) not in (2, 3) or sys.argv[1] not in ARGUMENTS:
         print(f"usage: {sys.argv[0]} {'|'.join(ARGUMENTS)} [BINARY]", file=sys.stderr)
@@ -239,12 +251,7 @@ def main():
     except Failure as failure:
         print(f"{name}: FAILED: {failure}", file=sys.stderr)
         return 1
-    print(f"$ {' '.join([short(result.program_argv[0])] + result.program_argv[1:])}")
-    print(f"$ {' '.join(['bpftrace', short(result.tracer_argv[1])] + result.tracer_argv[2:])}")
-    print(result.output, end="")
-    for stage, mappings in result.memfd_mappings.items():
-        print(f"memfd mappings {stage}: {', '.join(mappings) or 'none'}")
-    print(f"({name}: {result.program_lines[-1]})")
+    print(report(name, result), end="")
     return 0
 
 

@@ -20,6 +20,9 @@ try:
     result = run.run(name, binary)
 except run.Failure as failure:
     fail(str(failure))
+# What ./run.sh demo shows of such a run.
+check(result.output.rstrip("\n") in run.report(name, result),
+      f"the demonstration's report lacks the tracer's output:\n{run.report(name, result)}")
 
 with open(os.path.join(run.HERE, f"{name}.expected")) as file:
     expected = [line.rstrip() for line in file if not line.startswith("#")]
