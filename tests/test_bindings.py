@@ -172,7 +172,6 @@ def example():
     program = os.path.join(directory, "example." + {"python": "py", "ruby": "rb"}[language])
     proc = subprocess.Popen(interpreter + [program, "--count", "300"], stdout=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, text=True)
-    tracer = None
     try:
         lines = []
         for line in proc.stdout:
@@ -184,13 +183,11 @@ def example():
         check(os.path.basename(match.group(1)) == "example.bt", f"script {match.group(1)}")
         # As the example says: bpftrace SCRIPT PATH (bpftrace_start takes -e).
         script = open(os.path.join(directory, "example.bt")).read()
-        tracer = tracing.bpftrace_start(script.replace("$1", match.group(2)))
-        output = tracing.bpftrace_finish(tracer)
-        rest, _ = proc.communicate(timeout=tracing.TIMEOUT)
+        output, rest = tracing.trace_process(proc, script.replace("$1", match.group(2)),
+                                             go=False)
     finally:
-        for p in (proc, tracer):
-            if p and p.poll() is None:
-                p.kill()
+        if proc.poll() is None:
+            proc.kill()
     check(proc.returncode == 0, f"the example exited with {proc.returncode}: {lines} {rest}")
     routes = dict(re.findall(r"^@requests\[(\S+)\]: (\d+)$", output, re.M))
     check(routes == {"/": "100", "/search": "100", "/cart": "100"},

@@ -100,7 +100,6 @@ def trace(binary, env=None):
     """Run the consumer under bpftrace; check values, counts and results."""
     proc = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                             env=env)
-    bpftrace = None
     try:
         first = proc.stdout.readline()
         match = re.match(r"path=(\S+) abi=(\d+) version=(\S+)", first)
@@ -109,7 +108,7 @@ def trace(binary, env=None):
         check(match.group(2) == abi and match.group(3) == version,
               f"consumer reports ABI {match.group(2)}, version {match.group(3)}")
         binary = os.path.abspath(binary)
-        bpftrace = tracing.bpftrace_start(f"""
+        out, rest = tracing.trace_process(proc, f"""
             usdt:{binary}:consumer:values {{
                 printf("static %ld %lu %s\\n", arg0, arg1, str(arg2)); }}
             usdt:{path}:consumer_dynamic:values {{
@@ -118,14 +117,9 @@ def trace(binary, env=None):
             usdt:{path}:consumer_dynamic:counted {{
                 @dynamic = count(); @dynamic_sum = sum(arg0); }}
             usdt:{binary}:consumer:done {{ exit(); }}""")
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-        out = tracing.bpftrace_finish(bpftrace)
-        rest, _ = proc.communicate(timeout=tracing.TIMEOUT)
     finally:
-        for p in (proc, bpftrace):
-            if p and p.poll() is None:
-                p.kill()
+        if proc.poll() is None:
+            proc.kill()
     check(proc.returncode == 0, f"consumer exited with {proc.returncode}: {rest}")
     for kind in ("static", "dynamic"):
         lines = [line for line in out.splitlines() if line.startswith(kind + " ")]

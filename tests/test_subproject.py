@@ -39,14 +39,10 @@ binary = os.path.join(build, "consumer")
 proc = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 try:
     path = proc.stdout.readline().strip().split("=", 1)[1]
-    bpftrace = tracing.bpftrace_start(f"""
+    out, rest = tracing.trace_process(proc, f"""
         usdt:{binary}:consumer:tick {{ @static = count(); @static_sum = sum(arg0); }}
         usdt:{path}:consumer_dynamic:tick {{ @dynamic = count(); @dynamic_sum = sum(-arg0); }}
         usdt:{binary}:consumer:done {{ exit(); }}""")
-    proc.stdin.write("go\n")
-    proc.stdin.flush()
-    out = tracing.bpftrace_finish(bpftrace)
-    rest, _ = proc.communicate(timeout=tracing.TIMEOUT)
 finally:
     if proc.poll() is None:
         proc.kill()

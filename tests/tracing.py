@@ -174,6 +174,26 @@ def bpftrace_run(script, pid=None, target=None, bpftrace=BPFTRACE):
     return bpftrace_finish(bpftrace_start(script, pid, target, bpftrace))
 
 
+def trace_process(proc, script, go=True):
+    """Run bpftrace on script while proc (a Popen with stdout piped, and
+    stdin piped when go) runs; once every probe is attached, tell proc "go".
+    Returns (bpftrace's output, the rest of proc's output); on any failure
+    neither is left running."""
+    bpftrace = None
+    try:
+        bpftrace = bpftrace_start(script)
+        if go:
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        out = bpftrace_finish(bpftrace)
+        rest, _ = proc.communicate(timeout=TIMEOUT)
+    finally:
+        for p in (proc, bpftrace):
+            if p and p.poll() is None:
+                p.kill()
+    return out, rest
+
+
 def lines_starting(output, prefix):
     """The words after prefix of each line of output that starts with it."""
     return [line[len(prefix):].split() for line in output.splitlines() if line.startswith(prefix)]
