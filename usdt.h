@@ -153,9 +153,31 @@ typedef struct usdt_probe {
 #    define _SDT_HAS_SEMAPHORES 1
 #  endif
 #  include <sys/sdt.h>
-#  if defined(__x86_64__)
-#    include <sys/utsname.h> /* uname: which nop static probes fire at */
-#  endif
+#endif
+
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/utsname.h>
+/* Whether a uprobe on a 5-byte nop costs the running kernel no more than one
+ * on the 1-byte nop 0x90, which every kernel emulates: from Linux 6.16, which
+ * emulates every nop (commit 610f6e14c29d, "uprobes/x86: Add support to
+ * emulate NOP instructions"); 6.18 turns it into a call to a trampoline,
+ * cheaper still (commit ba2bfc97b462). Earlier kernels single-step it out of
+ * line, several times slower. Read from the kernel's version, with one
+ * uname() call; static probes decide by it, and dynamic ones under a seccomp
+ * filter. */
+__attribute__((unused)) static int usdt__nop5_is_cheap(void)
+{
+	struct utsname kernel;
+	int major = 0, minor = 0;
+	const char *c = kernel.release;
+	if (uname(&kernel) != 0)
+		return 0;
+	for (; *c >= '0' && *c <= '9'; c++)
+		major = major * 10 + (*c - '0');
+	for (c += *c == '.'; *c >= '0' && *c <= '9'; c++)
+		minor = minor * 10 + (*c - '0');
+	return major > 6 || (major == 6 && minor >= 16);
+}
 #endif
 
 /* ---- Machinery ---------------------------------------------------------- */
@@ -593,16 +615,7 @@ extern int usdt__site_choice;
 __attribute__((weak, visibility("hidden"))) int usdt__site_choice;
 __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 {
-	struct utsname system;
-	int major = 0, minor = 0, choice;
-	const char *c = system.release;
-	if (uname(&system) != 0)
-		system.release[0] = '\0'; /* then 1-byte nops */
-	for (; *c >= '0' && *c <= '9'; c++)
-		major = major * 10 + (*c - '0');
-	for (c += *c == '.'; *c >= '0' && *c <= '9'; c++)
-		minor = minor * 10 + (*c - '0');
-	choice = major > 6 || (major == 6 && minor >= 16) ? 2 : 1;
+	int choice = usdt__nop5_is_cheap() ? 2 : 1;
 	__atomic_store_n(&usdt__site_choice, choice, __ATOMIC_RELAXED);
 	return choice;
 }

@@ -47,7 +47,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
@@ -75,8 +74,7 @@
 struct usdt_dyn_probe {
 	usdt_probe public; /* first: handles are pointers to it */
 	char name[USDT_NAME_MAX + 1];
-	int argc;
-	enum usdt_type types[USDT_MAX_ARGS];
+	enum usdt_type types[USDT_MAX_ARGS]; /* public.argc of them */
 };
 
 /* gdb's JIT interface: one entry per loaded object, holding a copy of it
@@ -266,7 +264,6 @@ const usdt_probe *usdt_probe_add(usdt_provider *provider, const char *name, int 
 	probe->public.fire = USDT_DYN_INERT_FIRE;
 	probe->public.argc = argc;
 	strcpy(probe->name, name);
-	probe->argc = argc;
 	for (int i = 0; i < argc; i++)
 		probe->types[i] = types[i];
 	provider->probes[provider->count++] = probe;
@@ -322,18 +319,6 @@ static const unsigned char usdt_dyn_stub_nop1[] = { 0x90, 0xc3 };
 
 #define USDT_DYN_SYS_UPROBE 336
 
-/* Whether the running kernel's version is 6.16 or later: from there a
- * 5-byte nop costs no more than 0x90 (emulated, or in 6.18 optimized), the
- * rule usdt.h's static probes follow too. */
-static int usdt_dyn_kernel_6_16(void)
-{
-	struct utsname system;
-	int major = 0, minor = 0;
-	if (uname(&system) != 0 || sscanf(system.release, "%d.%d", &major, &minor) != 2)
-		return 0;
-	return major > 6 || (major == 6 && minor >= 16);
-}
-
 static int usdt_dyn_kernel_optimizes_nop5(void)
 {
 	static int known; /* 0 unknown, 1 no, 2 yes; any thread computes the same */
@@ -344,7 +329,7 @@ static int usdt_dyn_kernel_optimizes_nop5(void)
 			long rc = syscall(USDT_DYN_SYS_UPROBE);
 			answer = rc == -1 && errno == ENXIO ? 2 : 1;
 		} else {
-			answer = usdt_dyn_kernel_6_16() ? 2 : 1;
+			answer = usdt__nop5_is_cheap() ? 2 : 1;
 		}
 		errno = saved;
 		__atomic_store_n(&known, answer, __ATOMIC_RELAXED);
@@ -425,7 +410,7 @@ static size_t usdt_dyn_notes(const struct usdt_provider *provider,
 		const struct usdt_dyn_probe *probe = provider->probes[i];
 		char args[USDT_MAX_ARGS * 16] = "";
 		size_t args_len = 0;
-		for (int a = 0; a < probe->argc; a++) {
+		for (int a = 0; a < probe->public.argc; a++) {
 			if (a > 0)
 				args[args_len++] = ' ';
 			args_len += (size_t)usdt_dyn_arg_spec(args + args_len, 16, a, probe->types[a]);
@@ -584,8 +569,9 @@ static void usdt_dyn_object_id(const struct usdt_provider *provider,
 	for (int i = 0; i < provider->count; i++) {
 		const struct usdt_dyn_probe *probe = provider->probes[i];
 		usdt_dyn_sha1_add(&c, probe->name, strlen(probe->name) + 1);
-		usdt_dyn_sha1_add(&c, &probe->argc, sizeof(probe->argc));
-		usdt_dyn_sha1_add(&c, probe->types, (size_t)probe->argc * sizeof(probe->types[0]));
+		int argc = probe->public.argc;
+		usdt_dyn_sha1_add(&c, &argc, sizeof(argc));
+		usdt_dyn_sha1_add(&c, probe->types, (size_t)argc * sizeof(probe->types[0]));
 	}
 	usdt_dyn_sha1_end(&c, out);
 }

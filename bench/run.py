@@ -229,39 +229,50 @@ def inline(bench_fire):
     return checks
 
 
-def traced(bench_fire):
-    problem = tracer_problem()
-    if problem:
-        raise NotMeasured(problem)
-    target = subprocess.Popen([bench_fire, "traced", str(TRACED_FIRES), str(RUNS)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def run_traced(argv, script, env=None, values=None):
+    """Run a benchmark program that prints "ready pid=N path=PATH" and waits
+    for its semaphores, under bpftrace running script(PATH) until it exits.
+    Returns (the program's output, bpftrace's); raises Broken (with values)
+    if either fails."""
+    name = os.path.basename(argv[1] if argv[0] == sys.executable else argv[0])
+    target = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env)
     tracer = None
     try:
         ready = re.match(r"ready pid=\d+ path=(\S+)", target.stdout.readline())
         if not ready:
-            raise Broken(f"bench_fire did not start: {target.stderr.read().strip()}")
-        binary = os.path.abspath(bench_fire)
-        # The dynamic provider's path: its file (or /proc/PID/fd/N for a
-        # memfd), which bpftrace attaches to without -p.
-        tracer = subprocess.Popen(["bpftrace", "-e", f"""
-            usdt:{binary}:bench:raw_fire {{ @raw_gated = count(); }}
-            usdt:{binary}:bench:static_fire {{ @static_gated = count(); }}
-            usdt:{binary}:bench:nop5_fire {{ @nop5_gated = count(); }}
-            usdt:{ready.group(1)}:bench:dynamic_fire {{ @dynamic_gated = count(); }}
-            usdt:{binary}:bench:done {{ exit(); }}"""],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            raise Broken(f"{name} did not start: {target.stderr.read().strip()}", values)
+        tracer = subprocess.Popen(["bpftrace", "-e", script(ready.group(1))],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         output, errors = target.communicate(timeout=TIMEOUT)
         trace, trace_errors = tracer.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
-        raise Broken(f"bench_fire traced or bpftrace still running after {TIMEOUT} s")
+        raise Broken(f"{name} traced or bpftrace still running after {TIMEOUT} s", values)
     finally:
         for proc in (target, tracer):
             if proc and proc.poll() is None:
                 proc.kill()
                 proc.wait()
     if target.returncode != 0 or tracer.returncode != 0 or "Attaching" not in trace:
-        raise Broken(f"bench_fire exited with {target.returncode} ({errors.strip()}), "
-                     f"bpftrace with {tracer.returncode} ({trace_errors.strip()[-300:]})")
+        raise Broken(f"{name} exited with {target.returncode} ({errors.strip()}), "
+                     f"bpftrace with {tracer.returncode} ({trace_errors.strip()[-300:]})", values)
+    return output, trace
+
+
+def traced(bench_fire):
+    problem = tracer_problem()
+    if problem:
+        raise NotMeasured(problem)
+    binary = os.path.abspath(bench_fire)
+    # The dynamic provider's path: its file (or /proc/PID/fd/N for a
+    # memfd), which bpftrace attaches to without -p.
+    argv = [bench_fire, "traced", str(TRACED_FIRES), str(RUNS)]
+    output, trace = run_traced(argv, lambda path: f"""
+            usdt:{binary}:bench:raw_fire {{ @raw_gated = count(); }}
+            usdt:{binary}:bench:static_fire {{ @static_gated = count(); }}
+            usdt:{binary}:bench:nop5_fire {{ @nop5_gated = count(); }}
+            usdt:{path}:bench:dynamic_fire {{ @dynamic_gated = count(); }}
+            usdt:{binary}:bench:done {{ exit(); }}""")
     fired = {case: int(n) for case, n in re.findall(r"^fired (\w+) (\d+)$", output, re.M)}
     counted = {case: int(n) for case, n in re.findall(r"^@(\w+): (\d+)$", trace, re.M)}
     times = samples("\n".join(line for line in output.splitlines()
@@ -351,29 +362,10 @@ def python(bench_fire, measured):
     if problem:
         values["python_traced"] = f"not measured: {problem}"
         return values
-    target = subprocess.Popen([sys.executable, script, "traced", str(PYTHON_FIRES), str(RUNS)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    tracer = None
-    try:
-        ready = re.match(r"ready pid=\d+ path=(\S+)", target.stdout.readline())
-        if not ready:
-            raise Broken(f"bench_python.py did not start: {target.stderr.read().strip()}")
-        tracer = subprocess.Popen(["bpftrace", "-e", f"""
-            usdt:{ready.group(1)}:bench_py:fire {{ @python_traced = count(); }}
-            usdt:{ready.group(1)}:bench_py:done {{ exit(); }}"""],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        output, errors = target.communicate(timeout=TIMEOUT)
-        trace, trace_errors = tracer.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        raise Broken(f"bench_python.py traced or bpftrace still running after {TIMEOUT} s")
-    finally:
-        for proc in (target, tracer):
-            if proc and proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    if target.returncode != 0 or tracer.returncode != 0:
-        raise Broken(f"bench_python.py exited with {target.returncode} ({errors.strip()}), "
-                     f"bpftrace with {tracer.returncode} ({trace_errors.strip()[-300:]})", values)
+    argv = [sys.executable, script, "traced", str(PYTHON_FIRES), str(RUNS)]
+    output, trace = run_traced(argv, lambda path: f"""
+            usdt:{path}:bench_py:fire {{ @python_traced = count(); }}
+            usdt:{path}:bench_py:done {{ exit(); }}""", env=env, values=values)
     fired = int(re.search(r"^fired (\d+)$", output, re.M).group(1))
     counted = re.search(r"^@python_traced: (\d+)$", trace, re.M)
     if not counted or int(counted.group(1)) != fired:
