@@ -753,6 +753,7 @@ enum usdt_type {
 
 #define USDT_MAX_ARGS 12
 #define USDT_NAME_MAX 64 /* longest provider or probe name, in bytes */
+#define USDT_PROBES_MAX 65535 /* most probes in one dynamic provider */
 
 /* What went wrong: an errno value and a sentence for a human. */
 typedef struct usdt_error {
@@ -808,6 +809,19 @@ USDT_API void usdt_provider_destroy(usdt_provider *provider);
  * process that loaded it), or for a memfd "/proc/PID/fd/N" with PID the
  * calling process (a forked child names its own). NULL otherwise. */
 USDT_API const char *usdt_provider_path(const usdt_provider *provider);
+
+/* While loaded, whether the last load went to another backing than the
+ * first directory it tried (the explicit directory has no fallback: its
+ * failure fails the load): 0, or the errno of why that directory was not
+ * used, with the sentence in why (optional); usdt_provider_path() says where
+ * the object went. 0 while not loaded. */
+USDT_API int usdt_provider_fallback(const usdt_provider *provider, usdt_error *why);
+
+/* Remove the provider files in dir (NULL: in each default directory) that
+ * no live process has loaded. Every load does it in its own directory; this
+ * is for operators and cleanup jobs. The number of files removed, or a
+ * negative errno. */
+USDT_API int usdt_dir_reclaim(const char *dir, usdt_error *err);
 
 /* ---- Calls for bindings (usdt_dynamic.c, the shared library libusdt) ---- */
 

@@ -33,20 +33,24 @@
 #define _GNU_SOURCE
 #include "usdt.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libelf.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
@@ -91,13 +95,21 @@ struct usdt_provider {
 	struct usdt_dyn_probe **probes;
 	int count;
 	int capacity;
+	unsigned *index;     /* probe names' hash table: probe number + 1, or 0 */
+	size_t index_size;   /* a power of two, at least twice count */
 	char *dir;           /* from usdt_provider_set_dir(), or NULL */
 	int loaded;
-	int fd;              /* the memfd or unnamed file while loaded, else -1 */
+	/* The object's file, from a load until the next load or destroy (unload
+	 * makes no system call): a named file holding a shared lock that keeps
+	 * it from being reclaimed, or the unnamed file. -1 before. */
+	int fd;
+	int named;
+	usdt_error fallback; /* why the last load did not use the first directory */
 	unsigned char *base; /* where the object is mapped, from the first load on */
 	size_t text_size;    /* pages of headers and stubs */
 	size_t map_size;     /* text_size plus the semaphore pages */
-	struct usdt_dyn_jit_entry *jit; /* while loaded, where gdb can see it */
+	struct usdt_dyn_jit_entry *jit; /* gdb's copy, from a load until the next or destroy */
+	int jit_listed;                 /* while loaded, gdb sees it */
 	char path[PATH_MAX]; /* the named file, or /proc/PID/fd/N */
 };
 
@@ -143,26 +155,46 @@ static void usdt_dyn_ok(usdt_error *err)
 	}
 }
 
+/* s, at most len bytes of it, for a message: printable ASCII as is, any
+ * other byte (newlines included), '"' and '\' as \xNN. Truncated to fit out,
+ * which it returns. */
+#define USDT_DYN_QUOTED_SIZE (4 * USDT_NAME_MAX + 8)
+static const char *usdt_dyn_quote(char out[USDT_DYN_QUOTED_SIZE], const char *s, size_t len)
+{
+	size_t at = 0;
+	for (size_t i = 0; i < len && s[i] && at + 5 < USDT_DYN_QUOTED_SIZE; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			out[at++] = (char)c;
+		else
+			at += (size_t)snprintf(out + at, 5, "\\x%02x", c);
+	}
+	out[at] = '\0';
+	return out;
+}
+
 static int usdt_dyn_check_name(usdt_error *err, const char *what, const char *name)
 {
 	if (!name)
 		return usdt_dyn_fail(err, EINVAL, "%s name is NULL", what);
 	size_t len = strnlen(name, USDT_NAME_MAX + 1);
+	char quoted[USDT_DYN_QUOTED_SIZE];
 	if (len == 0)
 		return usdt_dyn_fail(err, EINVAL, "%s name is empty", what);
 	if (len > USDT_NAME_MAX)
-		return usdt_dyn_fail(err, EINVAL, "%s name is longer than %d bytes", what,
-				     USDT_NAME_MAX);
+		return usdt_dyn_fail(err, EINVAL, "%s name \"%s...\" is longer than %d bytes", what,
+				     usdt_dyn_quote(quoted, name, 16), USDT_NAME_MAX);
 	if (name[0] >= '0' && name[0] <= '9')
-		return usdt_dyn_fail(err, EINVAL, "%s name \"%s\" starts with a digit", what, name);
+		return usdt_dyn_fail(err, EINVAL, "%s name \"%s\" starts with a digit", what,
+				     usdt_dyn_quote(quoted, name, len));
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '_'))
 			return usdt_dyn_fail(err, EINVAL,
-					     "%s name \"%.*s\" has a character other than "
+					     "%s name \"%s\" has a character other than "
 					     "letters, digits and '_' at byte %zu",
-					     what, (int)len, name, i);
+					     what, usdt_dyn_quote(quoted, name, len), i);
 	}
 	return 0;
 }
@@ -192,18 +224,52 @@ int usdt_provider_set_dir(usdt_provider *provider, const char *dir, usdt_error *
 {
 	if (!provider)
 		return usdt_dyn_fail(err, EINVAL, "provider is NULL");
+	char quoted[USDT_DYN_QUOTED_SIZE];
 	if (dir && strcmp(dir, USDT_DIR_MEMFD) != 0 && dir[0] != '/')
 		return usdt_dyn_fail(err, EINVAL,
 				     "directory \"%s\" is neither absolute nor \"" USDT_DIR_MEMFD "\"",
-				     dir);
-	if (dir && strlen(dir) > PATH_MAX - 2 * USDT_NAME_MAX)
-		return usdt_dyn_fail(err, ENAMETOOLONG, "directory \"%.64s...\" is too long", dir);
+				     usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
+	if (dir && strlen(dir) > PATH_MAX - 3 * USDT_NAME_MAX)
+		return usdt_dyn_fail(err, ENAMETOOLONG, "directory \"%s...\" is too long",
+				     usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
 	char *copy = dir ? strdup(dir) : NULL;
 	if (dir && !copy)
 		return usdt_dyn_fail(err, ENOMEM, "out of memory setting a directory");
 	free(provider->dir);
 	provider->dir = copy;
 	usdt_dyn_ok(err);
+	return 0;
+}
+
+/* The probe names' hash table (open addressing, linear probing): the slot
+ * holding the probe named name, or the empty slot where it would go; NULL
+ * while the table is empty. */
+static unsigned *usdt_dyn_find_probe(const struct usdt_provider *provider, const char *name)
+{
+	if (!provider->index_size)
+		return NULL;
+	uint32_t hash = 2166136261u; /* FNV-1a */
+	for (const char *c = name; *c; c++)
+		hash = (hash ^ (unsigned char)*c) * 16777619u;
+	size_t mask = provider->index_size - 1;
+	for (size_t i = hash & mask;; i = (i + 1) & mask) {
+		unsigned *slot = &provider->index[i];
+		if (!*slot || strcmp(provider->probes[*slot - 1]->name, name) == 0)
+			return slot;
+	}
+}
+
+static int usdt_dyn_grow_index(struct usdt_provider *provider)
+{
+	size_t size = provider->index_size ? 2 * provider->index_size : 16;
+	unsigned *index = calloc(size, sizeof(*index));
+	if (!index)
+		return -1;
+	free(provider->index);
+	provider->index = index;
+	provider->index_size = size;
+	for (int i = 0; i < provider->count; i++)
+		*usdt_dyn_find_probe(provider, provider->probes[i]->name) = (unsigned)i + 1;
 	return 0;
 }
 
@@ -238,12 +304,16 @@ const usdt_probe *usdt_probe_add(usdt_provider *provider, const char *name, int 
 			return NULL;
 		}
 	}
-	for (int i = 0; i < provider->count; i++) {
-		if (strcmp(provider->probes[i]->name, name) == 0) {
-			usdt_dyn_fail(err, EEXIST, "provider \"%s\" already has a probe \"%s\"",
-				      provider->name, name);
-			return NULL;
-		}
+	if (provider->count >= USDT_PROBES_MAX) {
+		usdt_dyn_fail(err, ENOSPC, "provider \"%s\" has %d probes, the most there can be",
+			      provider->name, USDT_PROBES_MAX);
+		return NULL;
+	}
+	unsigned *slot = usdt_dyn_find_probe(provider, name);
+	if (slot && *slot) {
+		usdt_dyn_fail(err, EEXIST, "provider \"%s\" already has a probe \"%s\"",
+			      provider->name, name);
+		return NULL;
 	}
 	if (provider->count == provider->capacity) {
 		int capacity = provider->capacity ? 2 * provider->capacity : 8;
@@ -254,6 +324,13 @@ const usdt_probe *usdt_probe_add(usdt_provider *provider, const char *name, int 
 		}
 		provider->probes = grown;
 		provider->capacity = capacity;
+	}
+	if (2 * ((size_t)provider->count + 1) > provider->index_size) {
+		if (usdt_dyn_grow_index(provider) != 0) {
+			usdt_dyn_fail(err, ENOMEM, "out of memory adding probe \"%s\"", name);
+			return NULL;
+		}
+		slot = usdt_dyn_find_probe(provider, name);
 	}
 	struct usdt_dyn_probe *probe = calloc(1, sizeof(*probe));
 	if (!probe) {
@@ -267,6 +344,7 @@ const usdt_probe *usdt_probe_add(usdt_provider *provider, const char *name, int 
 	for (int i = 0; i < argc; i++)
 		probe->types[i] = types[i];
 	provider->probes[provider->count++] = probe;
+	*slot = (unsigned)provider->count;
 	usdt_dyn_ok(err);
 	return &probe->public;
 }
@@ -693,35 +771,30 @@ static int usdt_dyn_exec_allowed(int fd)
 	return fstatvfs(fd, &st) == 0 && !(st.f_flag & ST_NOEXEC);
 }
 
-/* A file that is safe to map as provider's object: a regular file, owned by
- * us or root, writable by nobody (root aside), holding exactly image. */
-static int usdt_dyn_verify(const struct usdt_provider *provider, int fd, const char *path,
-			   const unsigned char *image, size_t size, const struct stat *written,
-			   usdt_error *err)
+/* Whether fd, opened by name in dirfd, is still what that name refers to:
+ * a remover may have unlinked it, or a loader put a new file over it. */
+static int usdt_dyn_same_file(int dirfd, const char *name, int fd, struct stat *st)
 {
-	struct stat st;
-	if (fstat(fd, &st) != 0)
-		return usdt_dyn_fail(err, errno, "cannot inspect %s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return usdt_dyn_fail(err, EPERM, "%s is not a regular file", path);
-	if (st.st_uid != geteuid() && st.st_uid != 0)
-		return usdt_dyn_fail(err, EPERM, "%s belongs to another user (uid %ld)", path,
-				     (long)st.st_uid);
-	if (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH))
-		return usdt_dyn_fail(err, EPERM, "%s is writable (mode %o)", path,
-				     (unsigned)st.st_mode & 07777);
-	int same = st.st_size == (off_t)size;
-	/* The file this call wrote and still holds open (never writable
-	 * since): no need to read it. */
-	if (same && written->st_ino != 0 && written->st_ino == st.st_ino &&
-	    written->st_dev == st.st_dev)
+	struct stat by_name;
+	return fstat(fd, st) == 0 &&
+	       fstatat(dirfd, name, &by_name, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       st->st_dev == by_name.st_dev && st->st_ino == by_name.st_ino;
+}
+
+/* Whether st and fd hold exactly provider's object, safe to map: a regular
+ * file, owned by us or root, writable by nobody (root aside). A file this
+ * call wrote (its identity in *written) need not be read. */
+static int usdt_dyn_holds(int fd, const struct stat *st, const unsigned char *image, size_t size,
+			  const struct stat *written)
+{
+	if (!S_ISREG(st->st_mode) || (st->st_uid != geteuid() && st->st_uid != 0) ||
+	    (st->st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) || st->st_size != (off_t)size)
 		return 0;
-	unsigned char *content = same ? malloc(size) : NULL;
-	if (same && !content)
-		return usdt_dyn_fail(err, ENOMEM, "out of memory loading provider \"%s\"",
-				     provider->name);
+	if (written->st_ino != 0 && written->st_ino == st->st_ino && written->st_dev == st->st_dev)
+		return 1;
+	unsigned char *content = malloc(size);
 	size_t done = 0;
-	while (same && done < size) {
+	while (content && done < size) {
 		ssize_t n = pread(fd, content + done, size - done, (off_t)done);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -729,94 +802,287 @@ static int usdt_dyn_verify(const struct usdt_provider *provider, int fd, const c
 			break;
 		done += (size_t)n;
 	}
-	same = same && done == size && memcmp(content, image, size) == 0;
+	int same = content && done == size && memcmp(content, image, size) == 0;
 	free(content);
-	if (!same)
-		return usdt_dyn_fail(err, EPERM, "%s does not hold provider \"%s\"'s object", path,
-				     provider->name);
-	return 0;
+	return same;
 }
 
-/* Create dir/name holding image, atomically: written into an unnamed file,
- * then linked into place. Someone else having linked it first is fine. The
- * file this call linked stays open in *written_fd, its identity in *written,
- * until the caller has verified what it opened by the name (so that its
- * inode number cannot be reused meanwhile); else *written_fd is -1. */
+/* Put a new file holding image at dir/name, read-only, atomically: written
+ * into an unnamed file, locked shared (so that no remover takes it), then
+ * linked at the name, or where replace is set linked at a temporary name
+ * and renamed over whatever is at the name. Someone else having linked it
+ * first is fine. The new file stays open in *written_fd (closing the one
+ * there before), its identity in *written, until the caller holds the file
+ * by its name. 0 or a negative errno. */
 static int usdt_dyn_create_named(int dirfd, const char *name, const unsigned char *image,
-				 size_t size, struct stat *written, int *written_fd)
+				 size_t size, int replace, struct stat *written, int *written_fd)
 {
+	static unsigned serial;
 	int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444);
 	if (fd < 0)
 		return -errno;
 	int rc = usdt_dyn_write_all(fd, image, size);
-	char proc[64];
+	char proc[64], temporary[NAME_MAX + 1];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (rc == 0 && fstat(fd, written) != 0)
+	snprintf(temporary, sizeof(temporary), "%s.tmp%ld.%u", name, (long)getpid(),
+		 __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
+	const char *link = replace ? temporary : name;
+	if (rc == 0 && (fstat(fd, written) != 0 || flock(fd, LOCK_SH | LOCK_NB) != 0))
 		rc = -errno;
-	if (rc == 0 && linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0) {
-		*written_fd = fd;
-		return 0;
+	if (rc == 0 && linkat(AT_FDCWD, proc, dirfd, link, AT_SYMLINK_FOLLOW) != 0)
+		rc = errno == EEXIST && !replace ? 1 : -errno;
+	if (rc == 0 && replace && renameat(dirfd, temporary, dirfd, name) != 0) {
+		rc = -errno;
+		unlinkat(dirfd, temporary, 0);
 	}
-	if (rc == 0 && errno != EEXIST)
-		rc = -errno;
-	close(fd);
+	if (rc != 0) {
+		close(fd);
+		return rc > 0 ? 0 : rc;
+	}
+	if (*written_fd >= 0)
+		close(*written_fd);
+	*written_fd = fd;
+	return 0;
+}
+
+/* Whether name is one of the kit's files: PROVIDER-BUILDID.so, or that
+ * followed by .tmp and anything (left by a load that died while
+ * replacing). */
+static int usdt_dyn_is_object_name(const char *name)
+{
+	const char *so = strstr(name, ".so");
+	size_t hex = 2 * USDT_DYN_BUILD_ID_SIZE;
+	if (!so || (so[3] && strncmp(so + 3, ".tmp", 4) != 0) || (size_t)(so - name) < hex + 2 ||
+	    so[-(ptrdiff_t)hex - 1] != '-')
+		return 0;
+	for (const char *c = so - hex; c < so; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* Remove every file of the kit in the directory dirfd that no process
+ * holds: a loaded provider's file is locked shared by every process that
+ * loaded it, and the kernel drops the lock when the last of them closes it
+ * or dies. The lock taken exclusive, the name must still refer to the
+ * locked file (a loader re-checks the same way after its lock). The number
+ * of files removed, or a negative errno. */
+static int usdt_dyn_reclaim_at(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		int code = errno;
+		if (fd >= 0)
+			close(fd);
+		return -code;
+	}
+	int removed = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (!usdt_dyn_is_object_name(e->d_name))
+			continue;
+		int file = openat(dirfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		struct stat st;
+		if (file >= 0 && flock(file, LOCK_EX | LOCK_NB) == 0 &&
+		    usdt_dyn_same_file(dirfd, e->d_name, file, &st) && S_ISREG(st.st_mode) &&
+		    unlinkat(dirfd, e->d_name, 0) == 0)
+			removed++;
+		if (file >= 0)
+			close(file);
+	}
+	closedir(d);
+	return removed;
+}
+
+/* Whether the directory fd may hold the kit's files or lead to them: owned
+ * by root or by us, and writable by nobody else unless sticky (where nobody
+ * else can rename or remove what is ours). */
+static int usdt_dyn_check_dir(int fd, const char *dir, const char *component, usdt_error *err)
+{
+	struct stat st;
+	char quoted[2][USDT_DYN_QUOTED_SIZE];
+	usdt_dyn_quote(quoted[0], dir, USDT_NAME_MAX);
+	usdt_dyn_quote(quoted[1], component, USDT_NAME_MAX);
+	if (fstat(fd, &st) != 0)
+		return usdt_dyn_fail(err, errno, "directory \"%s\": cannot inspect \"%s\": %s",
+				     quoted[0], quoted[1], strerror(errno));
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return usdt_dyn_fail(err, EPERM,
+				     "directory \"%s\": \"%s\" belongs to another user (uid %ld)",
+				     quoted[0], quoted[1], (long)st.st_uid);
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+		return usdt_dyn_fail(err, EPERM,
+				     "directory \"%s\": others may write \"%s\" (mode %o, not sticky)",
+				     quoted[0], quoted[1], (unsigned)st.st_mode & 07777);
+	return 0;
+}
+
+/* Step from the directory *fd into its entry component, checked: a symlink
+ * is followed only if root or we own it; the new directory replaces *fd. */
+static int usdt_dyn_enter(int *fd, const char *dir, const char *component, int create,
+			  usdt_error *err)
+{
+	int flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	int next = openat(*fd, component, flags | O_NOFOLLOW);
+	/* Another process may create it at the same time. */
+	if (next < 0 && errno == ENOENT && create &&
+	    (mkdirat(*fd, component, 0755) == 0 || errno == EEXIST))
+		next = openat(*fd, component, flags | O_NOFOLLOW);
+	struct stat st;
+	if (next < 0 && errno == ENOTDIR &&
+	    fstatat(*fd, component, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		char quoted[2][USDT_DYN_QUOTED_SIZE];
+		if (st.st_uid != 0 && st.st_uid != geteuid())
+			return usdt_dyn_fail(err, EPERM,
+					     "directory \"%s\": the symlink \"%s\" belongs to "
+					     "another user (uid %ld)",
+					     usdt_dyn_quote(quoted[0], dir, USDT_NAME_MAX),
+					     usdt_dyn_quote(quoted[1], component, USDT_NAME_MAX),
+					     (long)st.st_uid);
+		next = openat(*fd, component, flags);
+	}
+	if (next < 0) {
+		char quoted[USDT_DYN_QUOTED_SIZE];
+		return usdt_dyn_fail(err, errno, "cannot open directory \"%s\": %s",
+				     usdt_dyn_quote(quoted, dir, USDT_NAME_MAX), strerror(errno));
+	}
+	close(*fd);
+	*fd = next;
+	return usdt_dyn_check_dir(next, dir, component, err);
+}
+
+/* Open dir for the kit's files, one component at a time from "/", each
+ * checked by usdt_dyn_enter, the last created if create is set and it is
+ * missing. A directory others may write to (sticky, as /tmp and /dev/shm
+ * are) is not used itself but its subdirectory usdt-EUID, which must be
+ * ours: *user_dir says so. An O_PATH descriptor, or a negative errno. */
+static int usdt_dyn_open_dir(const char *dir, int create, int *user_dir, usdt_error *err)
+{
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return usdt_dyn_fail(err, errno, "cannot open /: %s", strerror(errno));
+	int rc = usdt_dyn_check_dir(fd, dir, "/", err);
+	for (const char *at = dir; rc == 0 && *at;) {
+		size_t len = strcspn(at, "/");
+		char component[NAME_MAX + 1];
+		if (len > NAME_MAX) {
+			rc = usdt_dyn_fail(err, ENAMETOOLONG, "directory \"%.64s\" has a name too long",
+					   dir);
+			break;
+		}
+		memcpy(component, at, len);
+		component[len] = '\0';
+		at += len + strspn(at + len, "/");
+		if (strcmp(component, "..") == 0) {
+			char quoted[USDT_DYN_QUOTED_SIZE];
+			rc = usdt_dyn_fail(err, EINVAL, "directory \"%s\" has a \"..\"",
+					   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
+		} else if (len && strcmp(component, ".") != 0) {
+			rc = usdt_dyn_enter(&fd, dir, component, create && !*at, err);
+		}
+	}
+	struct stat st;
+	*user_dir = rc == 0 && fstat(fd, &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH));
+	if (*user_dir) {
+		char mine[32];
+		snprintf(mine, sizeof(mine), "usdt-%ld", (long)geteuid());
+		rc = usdt_dyn_enter(&fd, dir, mine, create, err);
+		if (rc == 0 && fstat(fd, &st) == 0 &&
+		    (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))))
+			rc = usdt_dyn_fail(err, EPERM, "directory \"%.64s\": %s is not ours alone",
+					   dir, mine);
+	}
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* The file at dirfd/name holding image, held: locked shared, and checked
+ * to still be at that name once locked. A missing file is created; anything
+ * else there (other bytes, a writable file, a symlink, a FIFO...) is removed
+ * if no process holds it, else replaced. The descriptor or a negative
+ * errno. */
+static int usdt_dyn_hold_named(int dirfd, const char *name, const unsigned char *image,
+			       size_t size)
+{
+	int written_fd = -1, rc = -EAGAIN;
+	struct stat written = { 0 }, st;
+	for (int attempt = 0; attempt < 100 && rc == -EAGAIN; attempt++) {
+		/* O_NONBLOCK: a FIFO put at the name must not block the open. */
+		int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT) {
+			rc = usdt_dyn_create_named(dirfd, name, image, size, 0, &written, &written_fd);
+			rc = rc == 0 ? -EAGAIN : rc;
+		} else if (fd < 0 && errno == ELOOP) { /* a symlink */
+			if (unlinkat(dirfd, name, 0) != 0 && errno != ENOENT)
+				rc = -errno;
+		} else if (fd < 0) {
+			rc = -errno;
+		} else if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
+			/* A remover holds it for the moment it takes to unlink it. */
+			rc = errno == EWOULDBLOCK ? -EAGAIN : -errno;
+			if (rc == -EAGAIN)
+				nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+		} else if (!usdt_dyn_same_file(dirfd, name, fd, &st)) {
+			rc = -EAGAIN;
+		} else if (usdt_dyn_holds(fd, &st, image, size, &written)) {
+			rc = fd;
+			fd = -1;
+		} else if (flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+			   usdt_dyn_same_file(dirfd, name, fd, &st)) {
+			/* No process holds it: ours to remove. */
+			if (unlinkat(dirfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0)
+				rc = -errno;
+		} else {
+			/* Live processes map it, changed in place under them: they
+			 * keep what they map, new loads get a new file. */
+			rc = usdt_dyn_create_named(dirfd, name, image, size, 1, &written, &written_fd);
+			rc = rc == 0 ? -EAGAIN : rc;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (written_fd >= 0)
+		close(written_fd);
 	return rc;
 }
 
-/* The object as dir/PROVIDER-BUILDID.so, created if missing, verified, and
- * opened by that name (so that the mapping shows it). Sets provider->path. */
+/* The object as dir/PROVIDER-BUILDID.so, created if missing, held, and
+ * opened by that name (so that the mapping shows it); then the directory's
+ * files that no process holds are reclaimed. Sets provider->path. */
 static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
 			       const unsigned char *image, size_t size, usdt_error *err)
 {
-	char name[USDT_NAME_MAX + 2 * USDT_DYN_BUILD_ID_SIZE + 8];
+	char name[USDT_NAME_MAX + 2 * USDT_DYN_BUILD_ID_SIZE + 8], mine[32] = "";
 	int n = snprintf(name, sizeof(name), "%s-", provider->name);
 	for (int i = 0; i < USDT_DYN_BUILD_ID_SIZE; i++)
 		n += snprintf(name + n, sizeof(name) - (size_t)n, "%02x",
 			      usdt_dyn_build_id(image)[i]);
 	snprintf(name + n, sizeof(name) - (size_t)n, ".so");
-	if ((size_t)snprintf(provider->path, sizeof(provider->path), "%s/%s", dir, name) >=
+	int user_dir, dirfd = usdt_dyn_open_dir(dir, 1, &user_dir, err);
+	if (dirfd < 0)
+		return dirfd;
+	if (user_dir)
+		snprintf(mine, sizeof(mine), "/usdt-%ld", (long)geteuid());
+	char quoted[USDT_DYN_QUOTED_SIZE];
+	int fd = -1;
+	if ((size_t)snprintf(provider->path, sizeof(provider->path), "%s%s/%s", dir, mine, name) >=
 	    sizeof(provider->path))
-		return usdt_dyn_fail(err, ENAMETOOLONG, "directory %s is too long", dir);
-	/* Usually the file exists: opening it is all it takes. */
-	/* O_NONBLOCK: a FIFO put at the name must not block the open (the
-	 * verification then refuses it). */
-	int rc = 0, written_fd = -1;
-	struct stat written = { 0 };
-	int fd = open(provider->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		/* Another process may create the directory at the same time. */
-		if (dirfd < 0 && errno == ENOENT && (mkdir(dir, 0755) == 0 || errno == EEXIST))
-			dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dirfd < 0)
-			rc = usdt_dyn_fail(err, errno, "cannot open directory %s: %s", dir,
-					   strerror(errno));
-		else if (!usdt_dyn_exec_allowed(dirfd))
-			rc = usdt_dyn_fail(err, EACCES,
-					   "directory %s is on a file system mounted noexec", dir);
-		else if ((rc = usdt_dyn_create_named(dirfd, name, image, size, &written,
-						     &written_fd)) != 0)
-			usdt_dyn_fail(err, -rc, "cannot create %s: %s", provider->path, strerror(-rc));
-		else
-			fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (dirfd >= 0)
-			close(dirfd);
-	}
-	if (rc == 0 && fd < 0)
-		rc = usdt_dyn_fail(err, errno, "cannot open %s: %s", provider->path, strerror(errno));
-	if (rc == 0 && !usdt_dyn_exec_allowed(fd))
-		rc = usdt_dyn_fail(err, EACCES, "directory %s is on a file system mounted noexec",
-				   dir);
-	if (rc == 0)
-		rc = usdt_dyn_verify(provider, fd, provider->path, image, size, &written, err);
-	if (written_fd >= 0)
-		close(written_fd);
-	if (rc != 0) {
-		if (fd >= 0)
-			close(fd);
+		fd = usdt_dyn_fail(err, ENAMETOOLONG, "directory \"%s\" is too long",
+				   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
+	else if (!usdt_dyn_exec_allowed(dirfd))
+		fd = usdt_dyn_fail(err, EACCES, "directory \"%s\" is on a file system mounted noexec",
+				   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
+	else if ((fd = usdt_dyn_hold_named(dirfd, name, image, size)) < 0)
+		usdt_dyn_fail(err, -fd, "cannot make %s: %s", provider->path, strerror(-fd));
+	if (fd >= 0)
+		usdt_dyn_reclaim_at(dirfd);
+	else
 		provider->path[0] = '\0';
-		return rc;
-	}
+	close(dirfd);
 	return fd;
 }
 
@@ -887,36 +1153,75 @@ static const char *usdt_dyn_getenv(const char *name)
 	return value && value[0] ? value : NULL;
 }
 
-/* Open the object's backing: the provider's directory if set, else
- * $USDT_DIR, $XDG_RUNTIME_DIR/usdt, /run/usdt (the first that works), else
- * an unnamed file. *named says which: a named file is closed once mapped, an
- * unnamed one stays open while loaded. */
+/* The default directories, in order: $USDT_DIR, $XDG_RUNTIME_DIR/usdt (in
+ * xdg), /run/usdt where we may write it; NULL where unset. 1 if $USDT_DIR
+ * asks for the memfd instead, else 0. */
+static int usdt_dyn_default_dirs(const char *dirs[3], char xdg[PATH_MAX])
+{
+	const char *runtime = usdt_dyn_getenv("XDG_RUNTIME_DIR");
+	dirs[0] = usdt_dyn_getenv("USDT_DIR");
+	dirs[1] = runtime && (size_t)snprintf(xdg, PATH_MAX, "%s/usdt", runtime) < PATH_MAX ? xdg
+											     : NULL;
+	dirs[2] = usdt_dyn_run_writable() ? "/run/usdt" : NULL;
+	return dirs[0] && strcmp(dirs[0], USDT_DIR_MEMFD) == 0;
+}
+
+/* Open the object's backing: the provider's directory if set, else the
+ * default directories (the first that works; why the first failed goes to
+ * *fallback), else an unnamed file. *named says which. */
 static int usdt_dyn_open_backing(struct usdt_provider *provider, const unsigned char *image,
-				 size_t size, int *named, usdt_error *err)
+				 size_t size, int *named, usdt_error *fallback, usdt_error *err)
 {
 	*named = 1;
-	const char *dir = provider->dir ? provider->dir : usdt_dyn_getenv("USDT_DIR");
-	if (dir && strcmp(dir, USDT_DIR_MEMFD) != 0 && provider->dir)
-		return usdt_dyn_open_named(provider, dir, image, size, err);
-	if (!dir || strcmp(dir, USDT_DIR_MEMFD) != 0) {
-		char xdg[PATH_MAX];
-		const char *runtime = usdt_dyn_getenv("XDG_RUNTIME_DIR");
-		const char *candidates[3] = { dir, NULL, NULL };
-		if (runtime && runtime[0] == '/' &&
-		    (size_t)snprintf(xdg, sizeof(xdg), "%s/usdt", runtime) < sizeof(xdg))
-			candidates[1] = xdg;
-		if (usdt_dyn_run_writable())
-			candidates[2] = "/run/usdt";
+	usdt_dyn_ok(fallback);
+	if (provider->dir && strcmp(provider->dir, USDT_DIR_MEMFD) != 0)
+		return usdt_dyn_open_named(provider, provider->dir, image, size, err);
+	char xdg[PATH_MAX];
+	const char *dirs[3];
+	if (!provider->dir && !usdt_dyn_default_dirs(dirs, xdg)) {
 		for (int i = 0; i < 3; i++) {
-			int fd = candidates[i] && candidates[i][0] == '/'
-					 ? usdt_dyn_open_named(provider, candidates[i], image, size, err)
-					 : -1;
+			usdt_error why;
+			int fd = !dirs[i] ? -1
+				 : dirs[i][0] == '/'
+					 ? usdt_dyn_open_named(provider, dirs[i], image, size, &why)
+					 : usdt_dyn_fail(&why, EINVAL, "$%s is not absolute",
+							 i ? "XDG_RUNTIME_DIR" : "USDT_DIR");
 			if (fd >= 0)
 				return fd;
+			if (dirs[i] && !fallback->code)
+				*fallback = why;
 		}
 	}
 	*named = 0;
 	return usdt_dyn_open_unnamed(provider, image, size, err);
+}
+
+int usdt_dir_reclaim(const char *dir, usdt_error *err)
+{
+	char xdg[PATH_MAX], quoted[USDT_DYN_QUOTED_SIZE];
+	const char *dirs[3] = { dir, NULL, NULL };
+	if (dir && dir[0] != '/')
+		return usdt_dyn_fail(err, EINVAL, "directory \"%s\" is not absolute",
+				     usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
+	if (!dir)
+		usdt_dyn_default_dirs(dirs, xdg);
+	int removed = 0;
+	for (int i = 0; i < 3; i++) {
+		if (!dirs[i] || dirs[i][0] != '/')
+			continue;
+		int user_dir, fd = usdt_dyn_open_dir(dirs[i], 0, &user_dir, err);
+		if (fd < 0 && dir)
+			return fd;
+		int rc = fd >= 0 ? usdt_dyn_reclaim_at(fd) : 0;
+		if (fd >= 0)
+			close(fd);
+		if (rc < 0 && dir)
+			return usdt_dyn_fail(err, -rc, "cannot reclaim in \"%s\": %s",
+					     usdt_dyn_quote(quoted, dir, USDT_NAME_MAX), strerror(-rc));
+		removed += rc > 0 ? rc : 0;
+	}
+	usdt_dyn_ok(err);
+	return removed;
 }
 
 /* ---- The mappings ------------------------------------------------------- */
@@ -948,46 +1253,73 @@ static pthread_mutex_t usdt_dyn_lock = PTHREAD_MUTEX_INITIALIZER;
 static int usdt_dyn_stand_in_fd = -1;
 static size_t usdt_dyn_stand_in_pages;
 
-/* Make the stand-in cover pages pages of stubs and of semaphores. Under
- * usdt_dyn_lock. 0 or a negative errno. */
-static int usdt_dyn_stand_in_reserve(size_t pages)
+/* fork() while another thread holds usdt_dyn_lock would leave it locked
+ * forever in the child: fork waits for it. */
+static void usdt_dyn_lock_for_fork(void)
 {
-	if (pages <= usdt_dyn_stand_in_pages)
-		return 0;
+	pthread_mutex_lock(&usdt_dyn_lock);
+}
+
+static void usdt_dyn_unlock_after_fork(void)
+{
+	pthread_mutex_unlock(&usdt_dyn_lock);
+}
+
+static void usdt_dyn_register_fork_handlers(void)
+{
+	pthread_atfork(usdt_dyn_lock_for_fork, usdt_dyn_unlock_after_fork,
+		       usdt_dyn_unlock_after_fork);
+}
+
+/* The stand-in's pages for a provider of text_size and map_size bytes. */
+static size_t usdt_dyn_stand_in_need(size_t text_size, size_t map_size)
+{
+	size_t page = usdt_dyn_page_size();
+	size_t text_pages = text_size / page, semaphore_pages = (map_size - text_size) / page;
+	return text_pages > semaphore_pages ? text_pages : semaphore_pages;
+}
+
+/* Make the stand-in cover a provider laid out as l, at its load: unloading
+ * then needs nothing new. 0 or a negative errno. */
+static int usdt_dyn_stand_in_reserve(const struct usdt_dyn_layout *l)
+{
+	size_t pages = usdt_dyn_stand_in_need(l->text_size, l->map_size);
+	pthread_mutex_lock(&usdt_dyn_lock);
 	size_t page = usdt_dyn_page_size();
 	size_t want = usdt_dyn_stand_in_pages ? 2 * usdt_dyn_stand_in_pages : 1;
 	while (want < pages)
 		want *= 2;
-	unsigned char *stubs = malloc(want * page);
-	if (!stubs)
-		return -ENOMEM;
-	usdt_dyn_write_stubs(stubs, want * page);
-	int fd = usdt_dyn_unnamed_file("usdt-stand-in", stubs, want * page, 2 * want * page);
-	free(stubs);
-	if (fd < 0)
-		return fd;
-	if (usdt_dyn_stand_in_fd >= 0)
-		close(usdt_dyn_stand_in_fd);
-	usdt_dyn_stand_in_fd = fd;
-	usdt_dyn_stand_in_pages = want;
-	return 0;
+	unsigned char *stubs = pages > usdt_dyn_stand_in_pages ? malloc(want * page) : NULL;
+	int fd = pages <= usdt_dyn_stand_in_pages ? usdt_dyn_stand_in_fd : stubs ? 0 : -ENOMEM;
+	if (stubs) {
+		usdt_dyn_write_stubs(stubs, want * page);
+		fd = usdt_dyn_unnamed_file("usdt-stand-in", stubs, want * page, 2 * want * page);
+		free(stubs);
+	}
+	if (fd >= 0 && fd != usdt_dyn_stand_in_fd) {
+		if (usdt_dyn_stand_in_fd >= 0)
+			close(usdt_dyn_stand_in_fd);
+		usdt_dyn_stand_in_fd = fd;
+		usdt_dyn_stand_in_pages = want;
+	}
+	pthread_mutex_unlock(&usdt_dyn_lock);
+	return fd < 0 ? fd : 0;
 }
 
-/* Map the stand-in over the provider's range, in one mmap: a thread firing
- * at that moment finds a nop and a ret either way, and no tracer sees the
- * object any more. 0 or a negative errno. */
+/* Map the stand-in over the provider's range, in one mmap of the
+ * descriptor opened at load (no new file, no memory: it works with every
+ * descriptor taken and the address space full): a thread firing at that
+ * moment finds a nop and a ret either way, and no tracer sees the object
+ * any more. 0 or a negative errno. */
 static int usdt_dyn_stand_in(struct usdt_provider *provider)
 {
 	size_t page = usdt_dyn_page_size();
 	size_t text_pages = provider->text_size / page;
-	size_t semaphore_pages = (provider->map_size - provider->text_size) / page;
 	pthread_mutex_lock(&usdt_dyn_lock);
-	int rc = usdt_dyn_stand_in_reserve(text_pages > semaphore_pages ? text_pages
-									: semaphore_pages);
-	if (rc == 0 &&
-	    mmap(provider->base, provider->map_size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED,
+	int rc = 0;
+	if (mmap(provider->base, provider->map_size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED,
 		 usdt_dyn_stand_in_fd, (off_t)((usdt_dyn_stand_in_pages - text_pages) * page)) ==
-		    MAP_FAILED)
+	    MAP_FAILED)
 		rc = -errno;
 	pthread_mutex_unlock(&usdt_dyn_lock);
 	return rc;
@@ -1087,13 +1419,20 @@ static void usdt_dyn_jit_notify(struct usdt_dyn_jit_entry *entry, int add)
 	pthread_mutex_unlock(&usdt_dyn_lock);
 }
 
-/* Take the provider's object out of gdb's list and free its copy. */
-static void usdt_dyn_jit_unregister(struct usdt_provider *provider)
+/* Take the provider's object out of gdb's list (its copy is freed by the
+ * next load or destroy: unloading allocates and frees nothing). */
+static void usdt_dyn_jit_unlist(struct usdt_provider *provider)
 {
-	if (!provider->jit)
-		return;
-	usdt_dyn_jit_notify(provider->jit, 0);
-	free((void *)(uintptr_t)provider->jit->symfile_addr);
+	if (provider->jit_listed)
+		usdt_dyn_jit_notify(provider->jit, 0);
+	provider->jit_listed = 0;
+}
+
+static void usdt_dyn_jit_free(struct usdt_provider *provider)
+{
+	usdt_dyn_jit_unlist(provider);
+	if (provider->jit)
+		free((void *)(uintptr_t)provider->jit->symfile_addr);
 	free(provider->jit);
 	provider->jit = NULL;
 }
@@ -1110,6 +1449,8 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 		return usdt_dyn_fail(err, EINVAL, "provider \"%s\" has no probes to load",
 				     provider->name);
 #ifdef USDT_DYN_MACHINE
+	static pthread_once_t fork_handlers = PTHREAD_ONCE_INIT;
+	pthread_once(&fork_handlers, usdt_dyn_register_fork_handlers);
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return usdt_dyn_fail(err, EIO, "libelf is unusable: %s", elf_errmsg(-1));
 	struct usdt_dyn_layout l = usdt_dyn_layout(provider);
@@ -1125,11 +1466,16 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 				     provider->name);
 	}
 	int named = 0, fd = -1, rc = 0;
+	usdt_error fallback;
 	if (usdt_dyn_image(provider, &l, image) != 0)
 		rc = usdt_dyn_fail(err, EIO, "libelf cannot write provider \"%s\": %s",
 				   provider->name, elf_errmsg(-1));
+	/* What unloading needs, now. */
+	if (rc == 0 && (rc = usdt_dyn_stand_in_reserve(&l)) != 0)
+		usdt_dyn_fail(err, -rc, "cannot make the stand-in for provider \"%s\": %s",
+			      provider->name, strerror(-rc));
 	if (rc == 0) {
-		fd = usdt_dyn_open_backing(provider, image, size, &named, err);
+		fd = usdt_dyn_open_backing(provider, image, size, &named, &fallback, err);
 		rc = fd < 0 ? fd : 0;
 	}
 	unsigned char *base = MAP_FAILED;
@@ -1169,15 +1515,18 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 		provider->path[0] = '\0';
 		return rc < 0 ? rc : -EIO;
 	}
-	if (named) {
-		close(fd);
-		fd = -1;
-	}
+	/* The previous load's file and gdb's copy, kept by unload. */
+	if (provider->fd >= 0)
+		close(provider->fd);
+	usdt_dyn_jit_free(provider);
 	provider->fd = fd;
+	provider->named = named;
+	provider->fallback = fallback;
 	provider->loaded = 1;
 	jit->symfile_addr = (const char *)symfile;
 	jit->symfile_size = size;
 	provider->jit = jit;
+	provider->jit_listed = 1;
 	usdt_dyn_jit_notify(jit, 1);
 	if (first_load)
 		usdt_dyn_point_probes(provider);
@@ -1199,10 +1548,7 @@ int usdt_provider_unload(usdt_provider *provider, usdt_error *err)
 	if (rc != 0)
 		return usdt_dyn_fail(err, -rc, "cannot unload provider \"%s\": %s", provider->name,
 				     strerror(-rc));
-	usdt_dyn_jit_unregister(provider);
-	if (provider->fd >= 0)
-		close(provider->fd);
-	provider->fd = -1;
+	usdt_dyn_jit_unlist(provider);
 	provider->loaded = 0;
 	provider->path[0] = '\0';
 	usdt_dyn_ok(err);
@@ -1217,7 +1563,7 @@ void usdt_provider_destroy(usdt_provider *provider)
 	if (!provider)
 		return;
 #ifdef USDT_DYN_MACHINE
-	usdt_dyn_jit_unregister(provider);
+	usdt_dyn_jit_free(provider);
 #endif
 	if (provider->base)
 		munmap(provider->base, provider->map_size);
@@ -1226,15 +1572,27 @@ void usdt_provider_destroy(usdt_provider *provider)
 	for (int i = 0; i < provider->count; i++)
 		free(provider->probes[i]);
 	free(provider->probes);
+	free(provider->index);
 	free(provider->dir);
 	free(provider);
+}
+
+int usdt_provider_fallback(const usdt_provider *provider, usdt_error *why)
+{
+	if (!provider || !provider->loaded) {
+		usdt_dyn_ok(why);
+		return 0;
+	}
+	if (why)
+		*why = provider->fallback;
+	return provider->fallback.code;
 }
 
 const char *usdt_provider_path(const usdt_provider *provider)
 {
 	if (!provider || !provider->loaded)
 		return NULL;
-	if (provider->fd >= 0) {
+	if (!provider->named) {
 		/* An unnamed file, through this process: after a fork, the child. */
 		struct usdt_provider *p = (struct usdt_provider *)(uintptr_t)provider;
 		snprintf(p->path, sizeof(p->path), "/proc/%ld/fd/%d", (long)getpid(), p->fd);
