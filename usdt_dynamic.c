@@ -1099,19 +1099,25 @@ static int usdt_dyn_tmpfile(const char *dir)
 }
 
 /* An unnamed file named name (for /proc/PID/maps) holding content and then
- * zeros up to size bytes: a sealed memfd, or where memfd_create is refused an
+ * zeros up to size bytes: a sealed memfd, or where memfd_create is refused
+ * (or memfd_last is set: a seccomp filter may kill the process on it) an
  * O_TMPFILE file, read-only, in /dev/shm or else /tmp (whichever is not
  * mounted noexec). Nothing remains of it after the process. Its descriptor,
  * or a negative errno. */
 static int usdt_dyn_unnamed_file(const char *name, const unsigned char *content,
-				 size_t content_size, size_t size)
+				 size_t content_size, size_t size, int memfd_last)
 {
-	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int fd = memfd_last ? -1 : memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	int sealable = fd >= 0;
-	if (fd < 0 && (errno == ENOSYS || errno == EPERM || errno == EACCES || errno == EINVAL)) {
+	if (memfd_last ||
+	    (fd < 0 && (errno == ENOSYS || errno == EPERM || errno == EACCES || errno == EINVAL))) {
 		fd = usdt_dyn_tmpfile("/dev/shm");
 		if (fd < 0)
 			fd = usdt_dyn_tmpfile("/tmp");
+	}
+	if (fd < 0 && memfd_last) {
+		fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		sealable = fd >= 0;
 	}
 	int rc = fd < 0 ? -errno : usdt_dyn_write_all(fd, content, content_size);
 	/* Zeros written, not a hole left by ftruncate: reading a hole of a full
@@ -1134,7 +1140,7 @@ static int usdt_dyn_open_unnamed(struct usdt_provider *provider, const unsigned 
 {
 	char name[USDT_NAME_MAX + 8];
 	snprintf(name, sizeof(name), "usdt:%s", provider->name);
-	int fd = usdt_dyn_unnamed_file(name, image, size, size);
+	int fd = usdt_dyn_unnamed_file(name, image, size, size, 0);
 	if (fd < 0)
 		return usdt_dyn_fail(err, -fd, "cannot make a file for provider \"%s\": %s",
 				     provider->name, strerror(-fd));
@@ -1293,7 +1299,8 @@ static int usdt_dyn_stand_in_reserve(const struct usdt_dyn_layout *l)
 	int fd = pages <= usdt_dyn_stand_in_pages ? usdt_dyn_stand_in_fd : stubs ? 0 : -ENOMEM;
 	if (stubs) {
 		usdt_dyn_write_stubs(stubs, want * page);
-		fd = usdt_dyn_unnamed_file("usdt-stand-in", stubs, want * page, 2 * want * page);
+		/* Not a memfd first: a named provider's load needs no memfd_create. */
+		fd = usdt_dyn_unnamed_file("usdt-stand-in", stubs, want * page, 2 * want * page, 1);
 		free(stubs);
 	}
 	if (fd >= 0 && fd != usdt_dyn_stand_in_fd) {

@@ -112,7 +112,9 @@ static void snapshot(char *out, size_t room, const usdt_probe *probe, const usdt
 	while (dir && (e = readdir(dir)) != NULL) {
 		char link[300], target[256] = "";
 		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
-		if (readlink(link, target, sizeof(target) - 1) < 0 || !strstr(target, "usdt-stand-in"))
+		/* Unnamed: a deleted file that is not a provider's memfd. */
+		if (readlink(link, target, sizeof(target) - 1) < 0 || !strstr(target, "(deleted)") ||
+		    strstr(target, "usdt:"))
 			fds++;
 	}
 	if (dir)
