@@ -14,6 +14,8 @@ TEST_PACKAGES="g++ clang lld make libbpf-dev valgrind gcc-aarch64-linux-gnu libc
 # gdb for its probe tests; 32-bit headers for the -m32 compile matrix (not
 # gcc-multilib, which conflicts with gcc-aarch64-linux-gnu on Debian 12).
 TEST_PACKAGES="$TEST_PACKAGES gdb gcc-12-multilib g++-12-multilib"
+# systemd-analyze, for the @system-service seccomp filter's system calls.
+TEST_PACKAGES="$TEST_PACKAGES systemd"
 # Consumers of the installed kit (CMake) and the Python and Ruby bindings.
 CONSUMER_PACKAGES="cmake ruby ruby-ffi"
 # The tracer matrix (tests/test_tracer_matrix.py): bcc's tplist, perf.
@@ -104,15 +106,26 @@ test)
 	export USDT_DEBIAN_CACHE="$PWD/build/debian"
 	matrix_bpftrace
 	status=0
+	# The default directories of dynamic providers' files: the suite uses
+	# its own, and must leave nothing in these.
+	defaults="/run/usdt ${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/usdt}"
+	mkdir -p build
+	ls -A $defaults 2>/dev/null | sort >build/default-dirs-before
 	setup build
 	meson test -C build --print-errorlogs || status=1
 	setup build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
-	meson test -C build-sanitize --print-errorlogs --suite unit --suite tracer || status=1
+	meson test -C build-sanitize --print-errorlogs --suite unit --suite seccomp --suite tracer ||
+		status=1
 	meson test -C build --print-errorlogs --suite unit --logbase valgrind \
 		--wrapper "valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect" ||
 		status=1
 	summary build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json \
 		build/meson-logs/valgrind-*.json || status=1
+	left=$(ls -A $defaults 2>/dev/null | sort | comm -13 build/default-dirs-before -)
+	if [ -n "$left" ]; then
+		printf 'run.sh: the tests left files in %s:\n%s\n' "$defaults" "$left"
+		status=1
+	fi
 	exit $status
 	;;
 bench)

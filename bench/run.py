@@ -23,6 +23,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 
 sys.dont_write_bytecode = True  # importing tracing must leave tests/ as it is
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
@@ -412,6 +413,17 @@ def main():
     if len(sys.argv) != 2:
         sys.exit("usage: python3 bench/run.py BUILD_DIR")
     facts, programs = setup(sys.argv[1])
+    # Dynamic providers' files in a directory of this run, removed afterwards
+    # (none left in /run/usdt).
+    objects = tempfile.mkdtemp(prefix="usdt-objects-", dir=os.path.abspath(sys.argv[1]))
+    os.environ["USDT_DIR"] = objects
+    try:
+        measure_all(facts, programs)
+    finally:
+        shutil.rmtree(objects, ignore_errors=True)
+
+
+def measure_all(facts, programs):
     measured, broken = {}, False
     for section, measure, program in (("untraced", untraced, "bench_fire"),
                                       ("instructions", instructions, "bench_fire"),

@@ -18,9 +18,11 @@ run().
 import glob
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -247,10 +249,20 @@ def main():
         return 1
     try:
         binary = sys.argv[2] if len(sys.argv) == 3 else find_binary(name)
+    except Failure as failure:
+        print(f"{name}: FAILED: {failure}", file=sys.stderr)
+        return 1
+    # Dynamic providers' files in a directory of this run, next to the
+    # binary, removed afterwards (none left in /run/usdt).
+    objects = tempfile.mkdtemp(prefix="usdt-objects-", dir=os.path.dirname(os.path.abspath(binary)))
+    os.environ["USDT_DIR"] = objects
+    try:
         result = run(name, binary)
     except Failure as failure:
         print(f"{name}: FAILED: {failure}", file=sys.stderr)
         return 1
+    finally:
+        shutil.rmtree(objects, ignore_errors=True)
     print(report(name, result), end="")
     return 0
 

@@ -53,6 +53,8 @@ def errors():
     probe = provider.probe("small", usdt.INT8, usdt.STRING)
     before_load = {
         "bad_name": lambda: usdt.Provider("1bad"),
+        "nul_name": lambda: usdt.Provider("ok\x00../../etc/x"),
+        "nul_probe": lambda: provider.probe("ok\x00x"),
         "duplicate": lambda: provider.probe("small"),
         "bad_type": lambda: provider.probe("other", float),
         "unload_unloaded": provider.unload,

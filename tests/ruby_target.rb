@@ -49,6 +49,8 @@ def errors
   provider = USDT::Provider.new('rb_errors')
   probe = provider.tracepoint('small', :int8, :string)
   attempt('bad_name') { USDT::Provider.new('1bad') }
+  attempt('nul_name') { USDT::Provider.new("ok\0../../etc/x") }
+  attempt('nul_probe') { provider.tracepoint("ok\0x") }
   attempt('duplicate') { provider.tracepoint('small') }
   attempt('bad_type') { provider.tracepoint('other', Float) }
   attempt('unload_unloaded') { provider.unload }

@@ -87,7 +87,8 @@ def _load_library():
             ("usdt_provider_destroy", None, [void_p]),
             ("usdt_provider_path", ctypes.c_char_p, [void_p]),
             ("usdt_probe_fire", c_int, [void_p, c_int, ctypes.POINTER(ctypes.c_uint64)]),
-            ("usdt_probe_semaphore", void_p, [void_p])):
+            ("usdt_probe_semaphore", void_p, [void_p]),
+            ("usdt_dir_reclaim", c_int, [ctypes.c_char_p, error_p])):
         function = getattr(lib, name)
         function.restype, function.argtypes = restype, argtypes
     if lib.usdt_abi_version() != ABI_VERSION:
@@ -103,6 +104,26 @@ _never_enabled = ctypes.c_ushort(0)  # what a closed provider's probes read
 def abi_version():
     """The library's USDT_ABI_VERSION."""
     return _lib.usdt_abi_version()
+
+
+def reclaim(directory=None):
+    """Remove the provider files in directory (None: the default
+    directories) that no live process has loaded; the number removed.
+    From a shell: python3 usdt.py reclaim [DIRECTORY]."""
+    error = _CError()
+    removed = _lib.usdt_dir_reclaim(_encode(directory, "directory") if directory else None,
+                                    ctypes.byref(error))
+    if removed < 0:
+        _raise(error)
+    return removed
+
+
+def _encode(name, what):
+    """name as the C string the library gets: an embedded NUL would cut it
+    short, so it is refused."""
+    if "\0" in name:
+        raise ValueError(f"{what} name {name!r} contains a NUL byte")
+    return name.encode()
 
 
 def _raise(error):
@@ -208,7 +229,7 @@ class Provider:
         self.probes = {}
         self._lock = threading.Lock()
         error = _CError()
-        self._handle = _lib.usdt_provider_create(name.encode(), ctypes.byref(error))
+        self._handle = _lib.usdt_provider_create(_encode(name, "provider"), ctypes.byref(error))
         if not self._handle:
             _raise(error)
 
@@ -224,7 +245,7 @@ class Provider:
             handle = self._call_checked()
             error = _CError()
             array = (ctypes.c_int * max(len(codes), 1))(*codes)
-            probe = _lib.usdt_probe_add(handle, name.encode(), len(codes), array,
+            probe = _lib.usdt_probe_add(handle, _encode(name, "probe"), len(codes), array,
                                         ctypes.byref(error))
             if not probe:
                 _raise(error)
@@ -289,3 +310,10 @@ class Provider:
 
     def __repr__(self):
         return f"<usdt.Provider {self.name} {self.path or 'not loaded'}>"
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) not in (2, 3) or sys.argv[1] != "reclaim":
+        sys.exit("usage: python3 usdt.py reclaim [DIRECTORY]")
+    print(f"{reclaim(sys.argv[2] if len(sys.argv) == 3 else None)} files removed")
