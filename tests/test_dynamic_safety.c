@@ -10,6 +10,9 @@
  *                                         that kills on any system call but
  *                                         NR... (systemd's @system-service,
  *                                         from test_seccomp.py)
+ *   test_dynamic_safety DIR hold NAME     processes for test_reclaim_tracer.py
+ *   test_dynamic_safety DIR churn NAME CRASH
+ *   test_dynamic_safety DIR reclaim
  *
  * DIR is a scratch directory of the build, removed by the caller. */
 #define _GNU_SOURCE
@@ -632,6 +635,51 @@ static void under_filter(const long *allowed, int allow_count, const char *what)
 	      status != -1 && WIFSIGNALED(status) ? WTERMSIG(status) : status);
 }
 
+/* ---- Processes for test_reclaim_tracer.py --------------------------------- */
+
+/* Load provider name (probe tick(int64)) in dir and obey stdin: "fire N"
+ * (once a tracer enabled tick: N fires with this pid), "unload", "load",
+ * "exit". */
+static int hold(const char *dir, const char *name)
+{
+	usdt_error err;
+	const usdt_probe *tick;
+	usdt_provider *p = load(name, dir, &tick);
+	printf("ready pid=%ld path=%s\n", (long)getpid(), usdt_provider_path(p));
+	char line[64];
+	int n;
+	while (fgets(line, sizeof(line), stdin)) {
+		int rc = 0;
+		if (sscanf(line, "fire %d", &n) == 1) {
+			for (int ms = 0; ms < 10000 && !USDT_ENABLED(tick); ms++)
+				nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+			rc = USDT_ENABLED(tick) ? 0 : -1;
+			for (int i = 0; rc == 0 && i < n; i++)
+				USDT_FIRE(tick, (long)getpid());
+		} else if (strncmp(line, "unload", 6) == 0) {
+			rc = usdt_provider_unload(p, &err);
+		} else if (strncmp(line, "load", 4) == 0) {
+			rc = usdt_provider_load(p, &err);
+		} else {
+			break;
+		}
+		printf("%s %s\n", rc == 0 ? "done" : "failed", usdt_provider_path(p));
+	}
+	usdt_provider_destroy(p);
+	return 0;
+}
+
+/* A short-lived process: a provider of its own and the shared one, loaded;
+ * then it dies, by SIGKILL if crash is set. */
+static int churn(const char *dir, const char *name, int crash)
+{
+	load(name, dir, NULL);
+	load("kept", dir, NULL);
+	if (crash)
+		kill(getpid(), SIGKILL);
+	return failures ? 1 : 0;
+}
+
 /* ---- main ----------------------------------------------------------------- */
 
 /* The scratch directory, gone at exit (children _exit, and leave it). */
@@ -650,10 +698,20 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	scratch = argv[1];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (strcmp(argv[2], "hold") == 0 && argc == 4)
+		return hold(scratch, argv[3]);
+	if (strcmp(argv[2], "churn") == 0 && argc == 5)
+		return churn(scratch, argv[3], atoi(argv[4]));
+	if (strcmp(argv[2], "reclaim") == 0) {
+		usdt_error err;
+		int removed = usdt_dir_reclaim(scratch, &err);
+		printf("removed %d %s\n", removed, err.message);
+		return removed < 0;
+	}
 	remove_scratch();
 	atexit(remove_scratch);
 	CHECK(mkdir(scratch, 0755) == 0, "mkdir %s: %s", scratch, strerror(errno));
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* A private /run where root can make one (a fallback of root's would
 	 * otherwise reach the real /run/usdt). */
 	if (geteuid() == 0 &&
