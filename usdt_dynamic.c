@@ -113,6 +113,10 @@ struct usdt_provider {
 	char path[PATH_MAX]; /* the named file, or /proc/PID/fd/N */
 };
 
+/* The process-wide state's lock: the stand-in, gdb's list, the last
+ * checked directory. */
+static pthread_mutex_t usdt_dyn_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* Where a probe points until its provider is first loaded: a zero semaphore
  * and a function that only returns, written in assembly because it is
  * called with any number of arguments. */
@@ -865,34 +869,38 @@ static int usdt_dyn_is_object_name(const char *name)
  * holds: a loaded provider's file is locked shared by every process that
  * loaded it, and the kernel drops the lock when the last of them closes it
  * or dies. The lock taken exclusive, the name must still refer to the
- * locked file (a loader re-checks the same way after its lock). The number
- * of files removed, or a negative errno. */
-static int usdt_dyn_reclaim_at(int dirfd)
+ * locked file (a loader re-checks the same way after its lock). The file
+ * with inode number held (this load's) is skipped. The number of files
+ * removed, or a negative errno. */
+static int usdt_dyn_reclaim_at(int dirfd, ino_t held)
 {
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		int code = errno;
-		if (fd >= 0)
-			close(fd);
-		return -code;
-	}
+	if (fd < 0)
+		return -errno;
 	int removed = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (!usdt_dyn_is_object_name(e->d_name))
-			continue;
-		int file = openat(dirfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		struct stat st;
-		if (file >= 0 && flock(file, LOCK_EX | LOCK_NB) == 0 &&
-		    usdt_dyn_same_file(dirfd, e->d_name, file, &st) && S_ISREG(st.st_mode) &&
-		    unlinkat(dirfd, e->d_name, 0) == 0)
-			removed++;
-		if (file >= 0)
-			close(file);
+	ssize_t n;
+	char entries[4096] __attribute__((aligned(8)));
+	while ((n = getdents64(fd, entries, sizeof(entries))) > 0) {
+		for (ssize_t at = 0; at < n;) {
+			const struct dirent64 *e = (const void *)(entries + at);
+			at += e->d_reclen;
+			if (e->d_ino == held || (e->d_type != DT_REG && e->d_type != DT_UNKNOWN) ||
+			    !usdt_dyn_is_object_name(e->d_name))
+				continue;
+			int file = openat(dirfd, e->d_name,
+					  O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+			struct stat st;
+			if (file >= 0 && flock(file, LOCK_EX | LOCK_NB) == 0 &&
+			    usdt_dyn_same_file(dirfd, e->d_name, file, &st) && S_ISREG(st.st_mode) &&
+			    unlinkat(dirfd, e->d_name, 0) == 0)
+				removed++;
+			if (file >= 0)
+				close(file);
+		}
 	}
-	closedir(d);
-	return removed;
+	int code = n < 0 ? errno : 0;
+	close(fd);
+	return code ? -code : removed;
 }
 
 /* Whether the directory fd may hold the kit's files or lead to them: owned
@@ -952,12 +960,12 @@ static int usdt_dyn_enter(int *fd, const char *dir, const char *component, int c
 	return usdt_dyn_check_dir(next, dir, component, err);
 }
 
-/* Open dir for the kit's files, one component at a time from "/", each
+/* Walk to dir for the kit's files, one component at a time from "/", each
  * checked by usdt_dyn_enter, the last created if create is set and it is
  * missing. A directory others may write to (sticky, as /tmp and /dev/shm
  * are) is not used itself but its subdirectory usdt-EUID, which must be
  * ours: *user_dir says so. An O_PATH descriptor, or a negative errno. */
-static int usdt_dyn_open_dir(const char *dir, int create, int *user_dir, usdt_error *err)
+static int usdt_dyn_walk_dir(const char *dir, int create, int *user_dir, usdt_error *err)
 {
 	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -996,6 +1004,55 @@ static int usdt_dyn_open_dir(const char *dir, int create, int *user_dir, usdt_er
 	if (rc != 0) {
 		close(fd);
 		return rc;
+	}
+	return fd;
+}
+
+/* The last directory usdt_dyn_walk_dir opened and checked. Opening its
+ * path again (following symlinks) and finding that same directory, still
+ * ours or root's and writable by nobody else, skips the walk: whichever way
+ * led there, the files go into the checked directory. Under usdt_dyn_lock. */
+static struct {
+	char path[PATH_MAX];
+	uid_t euid;
+	dev_t dev;
+	ino_t ino;
+	int user_dir;
+} usdt_dyn_checked_dir;
+
+/* Open dir for the kit's files, as usdt_dyn_walk_dir does. */
+static int usdt_dyn_open_dir(const char *dir, int create, int *user_dir, usdt_error *err)
+{
+	uid_t euid = geteuid();
+	pthread_mutex_lock(&usdt_dyn_lock);
+	int hit = usdt_dyn_checked_dir.euid == euid && strcmp(usdt_dyn_checked_dir.path, dir) == 0;
+	dev_t dev = usdt_dyn_checked_dir.dev;
+	ino_t ino = usdt_dyn_checked_dir.ino;
+	*user_dir = usdt_dyn_checked_dir.user_dir;
+	pthread_mutex_unlock(&usdt_dyn_lock);
+	struct stat st;
+	int fd = hit ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (fd >= 0 && *user_dir) {
+		char mine[32];
+		snprintf(mine, sizeof(mine), "usdt-%ld", (long)euid);
+		int sub = openat(fd, mine, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = sub;
+	}
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino &&
+	    (st.st_uid == euid || st.st_uid == 0) && !(st.st_mode & (S_IWGRP | S_IWOTH)))
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	fd = usdt_dyn_walk_dir(dir, create, user_dir, err);
+	if (fd >= 0 && fstat(fd, &st) == 0 && strlen(dir) < PATH_MAX) {
+		pthread_mutex_lock(&usdt_dyn_lock);
+		strcpy(usdt_dyn_checked_dir.path, dir);
+		usdt_dyn_checked_dir.euid = euid;
+		usdt_dyn_checked_dir.dev = st.st_dev;
+		usdt_dyn_checked_dir.ino = st.st_ino;
+		usdt_dyn_checked_dir.user_dir = *user_dir;
+		pthread_mutex_unlock(&usdt_dyn_lock);
 	}
 	return fd;
 }
@@ -1078,9 +1135,10 @@ static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
 				   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
 	else if ((fd = usdt_dyn_hold_named(dirfd, name, image, size)) < 0)
 		usdt_dyn_fail(err, -fd, "cannot make %s: %s", provider->path, strerror(-fd));
-	if (fd >= 0)
-		usdt_dyn_reclaim_at(dirfd);
-	else
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		usdt_dyn_reclaim_at(dirfd, st.st_ino);
+	else if (fd < 0)
 		provider->path[0] = '\0';
 	close(dirfd);
 	return fd;
@@ -1218,7 +1276,7 @@ int usdt_dir_reclaim(const char *dir, usdt_error *err)
 		int user_dir, fd = usdt_dyn_open_dir(dirs[i], 0, &user_dir, err);
 		if (fd < 0 && dir)
 			return fd;
-		int rc = fd >= 0 ? usdt_dyn_reclaim_at(fd) : 0;
+		int rc = fd >= 0 ? usdt_dyn_reclaim_at(fd, 0) : 0;
 		if (fd >= 0)
 			close(fd);
 		if (rc < 0 && dir)
@@ -1255,7 +1313,6 @@ static unsigned char *usdt_dyn_map_object(int fd, const struct usdt_dyn_layout *
  * as many pages of zeros. Mapped over a provider's range it has a nop and a
  * ret at every stub and zero semaphores, is never written, and costs one
  * mmap. It only grows. */
-static pthread_mutex_t usdt_dyn_lock = PTHREAD_MUTEX_INITIALIZER;
 static int usdt_dyn_stand_in_fd = -1;
 static size_t usdt_dyn_stand_in_pages;
 

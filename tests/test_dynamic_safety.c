@@ -730,7 +730,7 @@ int main(int argc, char **argv)
 	/* A private /run where root can make one (a fallback of root's would
 	 * otherwise reach the real /run/usdt). */
 	if (geteuid() == 0 &&
-	    (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
 	     mount("usdt-test", "/run", "tmpfs", 0, "mode=0755") != 0)) {
 		printf("FAIL: no private /run: %s\n", strerror(errno));
 		return 1;
