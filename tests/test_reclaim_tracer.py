@@ -8,7 +8,10 @@ attaches to that file's path without -p and counts fires per process while
 them killed by SIGKILL while loaded, reclaims run, one holder unloads and
 loads again and another is killed.
 
-    test_reclaim_tracer.py TEST_DYNAMIC_SAFETY SCRATCH"""
+The last reclaim is the operator's command: python3 bindings/python/usdt.py
+reclaim DIR.
+
+    test_reclaim_tracer.py TEST_DYNAMIC_SAFETY SCRATCH LIBUSDT SOURCE_ROOT"""
 
 import os
 import re
@@ -20,7 +23,7 @@ import sys
 from tracing import bpftrace_finish, bpftrace_start, check, fail, require_tracer
 
 require_tracer()
-program, scratch = sys.argv[1:3]
+program, scratch, library, source_root = sys.argv[1:5]
 shutil.rmtree(scratch, ignore_errors=True)
 os.makedirs(scratch)
 
@@ -99,10 +102,16 @@ try:
         h.proc.stdin.write("exit\n")
         h.proc.stdin.flush()
         check(h.proc.wait(timeout=30) == 0, f"holder {h.pid} failed")
-    removed = reclaim()
+    command = subprocess.run(
+        [sys.executable, os.path.join(source_root, "bindings", "python", "usdt.py"), "reclaim",
+         scratch], env=dict(os.environ, USDT_LIBRARY=os.path.abspath(library)),
+        capture_output=True, text=True)
+    check(command.returncode == 0, f"usdt.py reclaim: {command.stderr}")
+    removed = int(command.stdout.split()[0])
     left = os.listdir(scratch)
     check(not left, f"left after the last holder: {left}")
-    print(f"the last reclaim removed {removed} files")
+    check(removed == 1, f"usdt.py reclaim removed {removed} files, expected the shared one")
+    print(f"python3 usdt.py reclaim removed {removed} file")
 except subprocess.TimeoutExpired as error:
     fail(f"timed out: {error}")
 finally:
