@@ -778,14 +778,19 @@ USDT_API usdt_provider *usdt_provider_create(const char *name, usdt_error *err);
  * hold the object), USDT_DIR_MEMFD for a sealed memfd, or NULL for the
  * default: $USDT_DIR (a directory or "memfd"), else $XDG_RUNTIME_DIR/usdt,
  * else /run/usdt where writable, each skipped if unusable or mounted noexec,
- * else a memfd. In a directory the object is one read-only file per distinct
- * provider, DIR/PROVIDER-BUILDID.so, shared by every process that loads the
- * same provider and kept (like a shared library) until removed or, on tmpfs,
- * until reboot. 0, or a negative errno. */
+ * else a memfd (usdt_provider_fallback() says why). In a directory the
+ * object is one read-only file per distinct provider, DIR/PROVIDER-BUILDID.so
+ * (DIR/usdt-EUID/... where others may write DIR, as in /tmp), shared by every
+ * process that loads the same provider, held by each of them while loaded
+ * and removed by a later load once none of them is alive. Every directory on
+ * the way must be root's or the user's, writable by nobody else unless
+ * sticky; a symlink is followed only if root's or the user's. Delete such a
+ * file, never rewrite or truncate it. 0, or a negative errno. */
 #define USDT_DIR_MEMFD "memfd"
 USDT_API int usdt_provider_set_dir(usdt_provider *provider, const char *dir, usdt_error *err);
 
-/* Add a probe with up to USDT_MAX_ARGS arguments, before the first load.
+/* Add a probe with up to USDT_MAX_ARGS arguments, before the first load;
+ * at most USDT_PROBES_MAX per provider (ENOSPC past it).
  * The returned probe stays valid until usdt_provider_destroy() and is a no-op
  * while its provider is not loaded. NULL on error. */
 USDT_API const usdt_probe *usdt_probe_add(usdt_provider *provider, const char *name,
@@ -797,7 +802,9 @@ USDT_API const usdt_probe *usdt_probe_add(usdt_provider *provider, const char *n
 USDT_API int usdt_provider_load(usdt_provider *provider, usdt_error *err);
 
 /* Hide them again; their probes become no-ops, also for a thread firing one
- * at that moment. A provider can be loaded again. 0, or a negative errno. */
+ * at that moment. A provider can be loaded again. Makes no system call but
+ * one mmap of what its load prepared: it works with no descriptor or address
+ * space left. 0, or a negative errno. */
 USDT_API int usdt_provider_unload(usdt_provider *provider, usdt_error *err);
 
 /* Unload if loaded and free everything. No probe of the provider may be in

@@ -319,16 +319,16 @@ static void test_fork_during_load(int forks)
 			usdt_provider *p = usdt_provider_create("forked", &err);
 			usdt_probe_add(p, "tick", 0, NULL, &err);
 			int ok = usdt_provider_load(p, &err) == 0 && usdt_provider_unload(p, &err) == 0;
-			/* Done: killed, not exited, as what the racing threads were
-			 * allocating at the fork is unreachable here (valgrind would
-			 * report it at exit). */
+			/* Done: replaced by true(1) rather than exiting, as what the
+			 * racing threads were allocating at the fork is unreachable
+			 * here (valgrind would report it at exit). */
 			if (ok)
-				kill(getpid(), SIGKILL);
+				execl("/bin/true", "true", (char *)NULL);
 			_exit(1);
 		}
 		int status = wait_for(child, 20);
 		hung += status == -1;
-		failed += status != -1 && !(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		failed += status != -1 && status != 0;
 	}
 	stop = 1;
 	pthread_join(threads[0], NULL);
