@@ -30,7 +30,8 @@ bindings = os.path.join(source, "bindings", language)
 os.environ["USDT_LIBRARY"] = os.path.abspath(library)
 extension = {"python": "py", "ruby": "rb", "node": "js", "go": "go"}[language]
 target_program = os.path.join(source, "tests", f"{language}_target.{extension}")
-example_program = os.path.join(bindings, f"example.{extension}")
+example_program = os.path.join(bindings, "example/main.go" if language == "go"
+                               else f"example.{extension}")
 prefix = {"python": "py", "ruby": "rb"}.get(language, language)  # of provider names
 if language == "python":
     os.environ["PYTHONPATH"] = bindings
@@ -171,6 +172,9 @@ def threads():
                                    for key in ("workers", "calls", "fired", "late"))
     counted = tracing.bpftrace_map(output, "counted")
     check(late == 0, f"{late} fires reported fired after the last unload returned")
+    if language == "go":  # goroutines locked to their own OS threads
+        tids = int(target.value("tids"))
+        check(tids == workers, f"{workers} goroutines fired from {tids} OS threads")
     check(counted > 0, f"bpftrace counted no fire:\n{output}")
     # A fire that saw the semaphore raised just before an unload calls the
     # stand-in's stub, which no tracer sees: at most one per worker and unload.
@@ -178,7 +182,9 @@ def threads():
     check(0 <= fired - counted <= workers * unloads,
           f"{fired} fires reported fired, bpftrace counted {counted} ({workers} workers, "
           f"{unloads} unloads)")
-    print(f"ok: {workers} threads, {calls} calls, {fired} fired while traced, {counted} "
+    kind = {"go": "goroutines on their own OS threads", "node": "worker threads"}.get(language,
+                                                                                   "threads")
+    print(f"ok: {workers} {kind}, {calls} calls, {fired} fired while traced, {counted} "
           f"counted, through an unload and 20 reloads")
 
 
