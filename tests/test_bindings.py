@@ -213,7 +213,7 @@ def example():
     routes = dict(re.findall(r"^@requests\[(\S+)\]: (\d+)$", output, re.M))
     check(routes == {"/": "100", "/search": "100", "/cart": "100"},
           f"requests per route:\n{output}")
-    buckets = [int(n) for n in re.findall(r"^\[.*\)\s+(\d+) \|", output, re.M)]
+    buckets = [int(n) for n in re.findall(r"^\[[^]\n]*[\])]\s+(\d+) \|", output, re.M)]
     check(sum(buckets) == 300, f"latency histogram holds {sum(buckets)} of 300:\n{output}")
     print(f"ok: the {language} example under example.bt: 300 requests per route, "
           f"300 latencies")

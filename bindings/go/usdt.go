@@ -46,6 +46,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -409,10 +410,12 @@ func (probe *Probe) convert(i int, arg interface{}, keep **C.char) (uint64, erro
 		}
 		return uint64(uintptr(v)), nil
 	default:
-		return 0, probe.argError(i, ErrType, fmt.Sprintf("got %T", arg))
+		// (no %T or reflect: arg would escape, and each Fire allocate)
+		return 0, probe.argError(i, ErrType, "got a value of another type than integers, "+
+			"bool, string, uintptr, unsafe.Pointer and nil")
 	}
 	if t == String {
-		return 0, probe.argError(i, ErrType, fmt.Sprintf("got %T", arg))
+		return 0, probe.argError(i, ErrType, "got a number or bool")
 	}
 	if s < 0 {
 		negative = true
@@ -420,7 +423,11 @@ func (probe *Probe) convert(i int, arg interface{}, keep **C.char) (uint64, erro
 		u = uint64(s)
 	}
 	if !fits(t, negative, s, u) {
-		return 0, probe.argError(i, ErrRange, fmt.Sprint(arg, " is out of range"))
+		value := strconv.FormatUint(u, 10)
+		if negative {
+			value = strconv.FormatInt(s, 10)
+		}
+		return 0, probe.argError(i, ErrRange, value+" is out of range")
 	}
 	if negative {
 		return uint64(s), nil

@@ -126,6 +126,17 @@ static void *usdt_node_args(napi_env env, napi_callback_info info, size_t *argc,
 	return data;
 }
 
+/* The probe a probe method was called on (its data: no unwrap), and its
+ * arguments. */
+static struct usdt_node_probe *usdt_node_probe_of(napi_env env, napi_callback_info info,
+						  size_t *argc, napi_value *argv)
+{
+	void *data = NULL;
+	if (napi_get_cb_info(env, info, argc, argv, NULL, &data) != napi_ok)
+		usdt_node_pending(env);
+	return data;
+}
+
 /* A string argument as a C string to free; NULL with an exception thrown. */
 static char *usdt_node_string(napi_env env, napi_value value, const char *what)
 {
@@ -319,22 +330,11 @@ static void usdt_node_probe_finalize(napi_env env, void *data, void *hint)
 	free(probe);
 }
 
-/* new Probe(external): only from provider.probe(), which makes the external. */
-static napi_value usdt_node_probe_new(napi_env env, napi_callback_info info)
-{
-	size_t argc = 1;
-	napi_value argv[1], self;
-	napi_valuetype type = napi_undefined;
-	void *probe;
-	USDT_NODE_CHECK(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
-	if (argc != 1 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external) {
-		napi_throw_type_error(env, NULL, "probes are made by provider.probe()");
-		return NULL;
-	}
-	USDT_NODE_CHECK(env, napi_get_value_external(env, argv[0], &probe));
-	USDT_NODE_CHECK(env, napi_wrap(env, self, probe, usdt_node_probe_finalize, NULL, NULL));
-	return self;
-}
+static napi_value usdt_node_fire(napi_env env, napi_callback_info info);
+static napi_value usdt_node_timestamp(napi_env env, napi_callback_info info);
+static napi_value usdt_node_fire_elapsed(napi_env env, napi_callback_info info);
+static napi_value usdt_node_enabled(napi_env env, napi_callback_info info);
+static napi_value usdt_node_probe_name(napi_env env, napi_callback_info info);
 
 /* The probe called name with these types: the provider's, or added. */
 static const usdt_probe *usdt_node_add(struct usdt_node_shared *shared, const char *name,
@@ -368,8 +368,7 @@ static const usdt_probe *usdt_node_add(struct usdt_node_shared *shared, const ch
 static napi_value usdt_node_probe_add(napi_env env, napi_callback_info info)
 {
 	size_t argc = USDT_MAX_ARGS + 2, i;
-	napi_value argv[USDT_MAX_ARGS + 2], self, external, ctor, result;
-	napi_ref *ctor_ref;
+	napi_value argv[USDT_MAX_ARGS + 2], self, result;
 	struct usdt_node_probe *probe;
 	struct usdt_node_shared *shared;
 	char *name = NULL, *type;
@@ -418,18 +417,26 @@ static napi_value usdt_node_probe_add(napi_env env, napi_callback_info info)
 	snprintf(probe->name, sizeof probe->name, "%s", name); /* checked by the library */
 	free(name);
 	name = NULL;
+	/* A plain object whose methods get the probe as their data. */
+	napi_property_descriptor props[] = {
+		{ "fire", NULL, usdt_node_fire, NULL, NULL, NULL, napi_default_method, probe },
+		{ "timestamp", NULL, usdt_node_timestamp, NULL, NULL, NULL, napi_default_method,
+		  probe },
+		{ "fireElapsed", NULL, usdt_node_fire_elapsed, NULL, NULL, NULL,
+		  napi_default_method, probe },
+		{ "enabled", NULL, NULL, usdt_node_enabled, NULL, NULL, napi_enumerable, probe },
+		{ "name", NULL, NULL, usdt_node_probe_name, NULL, NULL, napi_enumerable, probe },
+	};
 	if (napi_unwrap(env, self, (void **)&probe->owner) != napi_ok ||
-	    napi_create_reference(env, self, 1, &probe->owner_ref) != napi_ok ||
-	    napi_get_instance_data(env, (void **)&ctor_ref) != napi_ok ||
-	    napi_get_reference_value(env, *ctor_ref, &ctor) != napi_ok ||
-	    napi_create_external(env, probe, NULL, NULL, &external) != napi_ok)
-		goto fail_ref;
-	if (napi_new_instance(env, ctor, 1, &external, &result) != napi_ok)
-		goto fail_ref;
-	return result;
-fail_ref:
-	if (probe->owner_ref)
+	    napi_create_reference(env, self, 1, &probe->owner_ref) != napi_ok)
+		goto fail;
+	if (napi_create_object(env, &result) != napi_ok ||
+	    napi_define_properties(env, result, sizeof props / sizeof *props, props) != napi_ok ||
+	    napi_wrap(env, result, probe, usdt_node_probe_finalize, NULL, NULL) != napi_ok) {
 		napi_delete_reference(env, probe->owner_ref);
+		goto fail;
+	}
+	return result;
 fail:
 	free(name);
 	free(probe);
@@ -445,7 +452,7 @@ static napi_value usdt_node_enabled(napi_env env, napi_callback_info info)
 {
 	size_t argc = 0;
 	napi_value result;
-	struct usdt_node_probe *probe = usdt_node_args(env, info, &argc, NULL, NULL);
+	struct usdt_node_probe *probe = usdt_node_probe_of(env, info, &argc, NULL);
 	if (!probe)
 		return NULL;
 	USDT_NODE_CHECK(env, napi_get_boolean(env, usdt_node_enabled_now(probe), &result));
@@ -575,7 +582,7 @@ static struct usdt_node_probe *usdt_node_fire_args(napi_env env, napi_callback_i
 {
 	size_t argc = USDT_MAX_ARGS + 1;
 	char message[160];
-	struct usdt_node_probe *probe = usdt_node_args(env, info, &argc, argv, NULL);
+	struct usdt_node_probe *probe = usdt_node_probe_of(env, info, &argc, argv);
 	if (probe && argc != (size_t)(probe->argc + skip)) {
 		snprintf(message, sizeof message, "probe %s takes %d arguments (%zu given)",
 			 probe->name, probe->argc, argc - (size_t)skip);
@@ -607,7 +614,7 @@ static napi_value usdt_node_timestamp(napi_env env, napi_callback_info info)
 {
 	size_t argc = 0;
 	napi_value result;
-	struct usdt_node_probe *probe = usdt_node_args(env, info, &argc, NULL, NULL);
+	struct usdt_node_probe *probe = usdt_node_probe_of(env, info, &argc, NULL);
 	if (!probe)
 		return NULL;
 	USDT_NODE_CHECK(env, napi_create_bigint_uint64(
@@ -647,7 +654,7 @@ static napi_value usdt_node_probe_name(napi_env env, napi_callback_info info)
 {
 	size_t argc = 0;
 	napi_value result;
-	struct usdt_node_probe *probe = usdt_node_args(env, info, &argc, NULL, NULL);
+	struct usdt_node_probe *probe = usdt_node_probe_of(env, info, &argc, NULL);
 	if (!probe)
 		return NULL;
 	USDT_NODE_CHECK(env, napi_create_string_utf8(env, probe->name, NAPI_AUTO_LENGTH, &result));
@@ -655,13 +662,6 @@ static napi_value usdt_node_probe_name(napi_env env, napi_callback_info info)
 }
 
 /* ---- The module ---- */
-
-static void usdt_node_free_ctor(napi_env env, void *data, void *hint)
-{
-	(void)hint;
-	napi_delete_reference(env, *(napi_ref *)data);
-	free(data);
-}
 
 NAPI_MODULE_INIT()
 {
@@ -672,35 +672,16 @@ NAPI_MODULE_INIT()
 		{ "destroy", NULL, usdt_node_destroy, NULL, NULL, NULL, napi_default_method, NULL },
 		{ "path", NULL, NULL, usdt_node_path, NULL, NULL, napi_enumerable, NULL },
 	};
-	static const napi_property_descriptor probe_props[] = {
-		{ "fire", NULL, usdt_node_fire, NULL, NULL, NULL, napi_default_method, NULL },
-		{ "timestamp", NULL, usdt_node_timestamp, NULL, NULL, NULL, napi_default_method,
-		  NULL },
-		{ "fireElapsed", NULL, usdt_node_fire_elapsed, NULL, NULL, NULL,
-		  napi_default_method, NULL },
-		{ "enabled", NULL, NULL, usdt_node_enabled, NULL, NULL, napi_enumerable, NULL },
-		{ "name", NULL, NULL, usdt_node_probe_name, NULL, NULL, napi_enumerable, NULL },
-	};
-	napi_value provider, probe, abi;
-	napi_ref *ctor = malloc(sizeof *ctor);
+	napi_value provider, abi;
 
-	if (!ctor || usdt_abi_version() != USDT_ABI_VERSION) {
-		free(ctor);
+	if (usdt_abi_version() != USDT_ABI_VERSION) {
 		napi_throw_error(env, NULL, "usdt: libusdt has another ABI version");
 		return NULL;
 	}
-	if (napi_define_class(env, "Provider", NAPI_AUTO_LENGTH, usdt_node_provider_new, NULL,
-			      sizeof provider_props / sizeof *provider_props, provider_props,
-			      &provider) != napi_ok ||
-	    napi_define_class(env, "Probe", NAPI_AUTO_LENGTH, usdt_node_probe_new, NULL,
-			      sizeof probe_props / sizeof *probe_props, probe_props,
-			      &probe) != napi_ok ||
-	    napi_create_reference(env, probe, 1, ctor) != napi_ok) {
-		free(ctor);
-		return usdt_node_pending(env);
-	}
-	if (napi_set_instance_data(env, ctor, usdt_node_free_ctor, NULL) != napi_ok)
-		return usdt_node_pending(env);
+	USDT_NODE_CHECK(env, napi_define_class(env, "Provider", NAPI_AUTO_LENGTH,
+					       usdt_node_provider_new, NULL,
+					       sizeof provider_props / sizeof *provider_props,
+					       provider_props, &provider));
 	USDT_NODE_CHECK(env, napi_create_int32(env, usdt_abi_version(), &abi));
 	USDT_NODE_CHECK(env, napi_set_named_property(env, exports, "Provider", provider));
 	USDT_NODE_CHECK(env, napi_set_named_property(env, exports, "abiVersion", abi));
