@@ -5,7 +5,8 @@ live under SCRATCH (nothing in $HOME), no module is downloaded.
     built = gobuild.build(SOURCE, LIBRARY, SCRATCH, {"name": "program.go", ...})
 
 gives each program's executable. cgo finds the library through meson's
-uninstalled pkg-config files, the executable through its rpath.
+uninstalled pkg-config files, the executable through its rpath; with
+installed=True, as a user's program does after `meson install`.
 """
 
 import os
@@ -15,17 +16,14 @@ import subprocess
 from tracing import check, TIMEOUT
 
 
-def environment(library, scratch):
-    build = os.path.dirname(os.path.abspath(library))
-    return dict(os.environ, GOCACHE=os.path.join(scratch, "cache"),
-                GOPATH=os.path.join(scratch, "gopath"), GOENV="off", GOPROXY="off",
-                GOFLAGS="-mod=mod", GO111MODULE="on", CGO_ENABLED="1",
-                PKG_CONFIG_PATH=os.path.join(build, "meson-uninstalled"),
-                CGO_LDFLAGS=f"-Wl,-rpath,{build}")
-
-
-def build(source, library, scratch, programs):
-    env = environment(library, scratch)
+def build(source, library, scratch, programs, env=None, installed=False):
+    env = dict(env or os.environ, GOCACHE=os.path.join(scratch, "cache"),
+               GOPATH=os.path.join(scratch, "gopath"), GOENV="off", GOPROXY="off",
+               GOFLAGS="-mod=mod", GO111MODULE="on", CGO_ENABLED="1")
+    if not installed:
+        build_dir = os.path.dirname(os.path.abspath(library))
+        env.update(PKG_CONFIG_PATH=os.path.join(build_dir, "meson-uninstalled"),
+                   CGO_LDFLAGS=f"-Wl,-rpath,{build_dir}")
     built = {}
     for name, program in programs.items():
         directory = os.path.join(scratch, name)

@@ -13,8 +13,8 @@ tests, examples or benchmarks); programs built with `pkg-config --cflags
 (header only). cmake-package: find_package(usdt CONFIG) against that DESTDIR,
 with its version check. cmake-subdirectory: add_subdirectory of the source
 tree. system: the README's `meson install` into /usr/local of a fresh root (a
-private mount namespace), then a pkg-config consumer, Python and Ruby load
-libusdt with no other step."""
+private mount namespace), then a pkg-config consumer, Python, Ruby and Go
+(cgo with pkg-config) load libusdt with no other step."""
 
 import json
 import os
@@ -202,7 +202,7 @@ elif mode == "system":
     run(["unshare", "--mount", "--propagation", "private", sys.executable, __file__,
          "system-root", source, build, scratch])
     print(f"ok: meson install into /usr/local of a fresh root; a pkg-config consumer, "
-          f"Python and Ruby load libusdt.so.{abi} from it with no other step, traced")
+          f"Python, Ruby and Go load libusdt.so.{abi} from it with no other step, traced")
 elif mode == "system-root":
     overlay = os.path.join(work, "overlay")
     os.makedirs(overlay, exist_ok=True)
@@ -243,6 +243,44 @@ provider.load
 provider.destroy
 puts USDT.abi_version, File.read('/proc/self/maps').include?({library!r})"""], env=env)
     check(ruby.split() == [abi, "true"], f"ruby: {ruby}")
+    # Go: cgo finds the installed kit with pkg-config; the program loads it.
+    check(shutil.which("go") or os.environ.get("CI") != "true", "go is missing")
+    if not shutil.which("go"):
+        print("SKIP: go is not installed: the Go part of this test did not run")
+        sys.exit(tracing.SKIP)
+    program = os.path.join(work, "installed.go")
+    with open(program, "w") as f:
+        f.write(f"""package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"usdt"
+)
+
+func main() {{
+	provider, err := usdt.NewProvider("installed_go")
+	if err == nil {{
+		_, err = provider.AddProbe("hello", usdt.Int64)
+	}}
+	if err == nil {{
+		err = provider.Load()
+	}}
+	if err != nil {{
+		panic(err)
+	}}
+	provider.Close()
+	maps, _ := os.ReadFile("/proc/self/maps")
+	fmt.Println(usdt.ABIVersion(), strings.Contains(string(maps), {json.dumps(library)}))
+}}
+""")
+    import gobuild
+    built = gobuild.build(source, library, os.path.join(work, "go"), {"installed": program},
+                          env=env, installed=True)
+    go = run([built["installed"]], env=env)
+    check(go.split() == [abi, "true"], f"go: {go}")
 elif mode == "cmake-package":
     destdir = install()
     found = destdir + prefix
