@@ -110,7 +110,8 @@ static napi_value usdt_node_throw(napi_env env, const usdt_error *err)
 	return usdt_node_pending(env);
 }
 
-/* this and up to max arguments; *argc gets their number. */
+/* The object a Provider method was called on (unwrapped) and its arguments:
+ * *argc is how many argv holds, then how many were given. */
 static void *usdt_node_args(napi_env env, napi_callback_info info, size_t *argc,
 			    napi_value *argv, napi_value *self)
 {
