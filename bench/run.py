@@ -381,7 +381,7 @@ def binding_command(language, build_dir):
         raise NotMeasured("go is not installed")
     import gobuild
     built = gobuild.build(source, library, os.path.join(build_dir, "bench", "go-scratch"),
-                          {"bench_go": os.path.join(bench, "bench_go.go")})
+                          {"bench_go": os.path.join(bench, "bench_go.go")}, vet=False)
     return [built["bench_go"]], env
 
 

@@ -4,7 +4,8 @@ live under SCRATCH (nothing in $HOME), no module is downloaded.
 
     built = gobuild.build(SOURCE, LIBRARY, SCRATCH, {"name": "program.go", ...})
 
-gives each program's executable. cgo finds the library through meson's
+gives each program's executable, built and (unless vet=False) checked by
+go vet with the package. cgo finds the library through meson's
 uninstalled pkg-config files, the executable through its rpath; with
 installed=True, as a user's program does after `meson install`.
 """
@@ -16,7 +17,7 @@ import subprocess
 from tracing import check, TIMEOUT
 
 
-def build(source, library, scratch, programs, env=None, installed=False):
+def build(source, library, scratch, programs, env=None, installed=False, vet=True):
     env = dict(env or os.environ, GOCACHE=os.path.join(scratch, "cache"),
                GOPATH=os.path.join(scratch, "gopath"), GOENV="off", GOPROXY="off",
                GOFLAGS="-mod=mod", GO111MODULE="on", CGO_ENABLED="1")
@@ -34,7 +35,10 @@ def build(source, library, scratch, programs, env=None, installed=False):
             f.write(f"module {name}\n\ngo 1.19\n\nrequire usdt v0.0.0\n\n"
                     f"replace usdt => {os.path.join(source, 'bindings', 'go')}\n")
         built[name] = os.path.join(directory, name)
-        result = subprocess.run(["go", "build", "-o", built[name], "."], cwd=directory, env=env,
-                                capture_output=True, text=True, timeout=TIMEOUT * 5)
-        check(result.returncode == 0, f"go build of {program} failed:\n{result.stderr}")
+        # go vet too: the program and the package (cgo pointer rules, unsafe).
+        for argv in [["go", "build", "-o", built[name], "."]] + vet * [["go", "vet", ".", "usdt"]]:
+            result = subprocess.run(argv, cwd=directory, env=env, capture_output=True,
+                                    text=True, timeout=TIMEOUT * 5)
+            check(result.returncode == 0,
+                  f"{' '.join(argv)} of {program} failed:\n{result.stderr}")
     return built

@@ -278,7 +278,7 @@ func main() {{
 """)
     import gobuild
     built = gobuild.build(source, library, os.path.join(work, "go"), {"installed": program},
-                          env=env, installed=True)
+                          env=env, installed=True, vet=False)
     go = run([built["installed"]], env=env)
     check(go.split() == [abi, "true"], f"go: {go}")
 elif mode == "cmake-package":
