@@ -16,10 +16,16 @@ TEST_PACKAGES="g++ clang lld make libbpf-dev valgrind gcc-aarch64-linux-gnu libc
 TEST_PACKAGES="$TEST_PACKAGES gdb gcc-12-multilib g++-12-multilib"
 # systemd-analyze, for the @system-service seccomp filter's system calls.
 TEST_PACKAGES="$TEST_PACKAGES systemd"
-# Consumers of the installed kit (CMake) and the Python and Ruby bindings.
-CONSUMER_PACKAGES="cmake ruby ruby-ffi"
+# Consumers of the installed kit (CMake) and the Python, Ruby and Go bindings.
+CONSUMER_PACKAGES="cmake ruby ruby-ffi golang-go"
 # The tracer matrix (tests/test_tracer_matrix.py): bcc's tplist, perf.
 MATRIX_PACKAGES="bpfcc-tools linux-perf"
+
+# The Node.js binding: Debian's nodejs and libnode-dev (node_api.h), unless a
+# Node with its headers is installed already (NodeSource's nodejs ships them).
+node_packages() {
+	command -v node >/dev/null && [ -e /usr/include/node/node_api.h ] || echo nodejs libnode-dev
+}
 
 # apt-get install the packages that are not installed yet.
 install() {
@@ -98,7 +104,7 @@ demo)
 	python3 examples/run.py latency build/examples/latency
 	;;
 test)
-	install $BASE_PACKAGES $TEST_PACKAGES $CONSUMER_PACKAGES $MATRIX_PACKAGES
+	install $BASE_PACKAGES $TEST_PACKAGES $CONSUMER_PACKAGES $MATRIX_PACKAGES $(node_packages)
 	aarch64_sysroot
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	# Newer Debian releases' tracers and compilers (tests/debian.py), fetched
@@ -129,7 +135,7 @@ test)
 	exit $status
 	;;
 bench)
-	install $BASE_PACKAGES valgrind
+	install $BASE_PACKAGES valgrind $CONSUMER_PACKAGES $(node_packages)
 	setup build-bench --buildtype=release
 	python3 bench/run.py build-bench
 	;;
