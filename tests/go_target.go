@@ -111,9 +111,12 @@ func fire(p *usdt.Probe, args ...interface{}) bool {
 func trace() {
 	errs := must(usdt.NewProvider("go_errors"))
 	errorProbe := must(errs.AddProbe("small", usdt.Int8, usdt.String))
-	report([]string{"bad_name", "duplicate", "bad_type", "unload_unloaded", "argc_untraced"},
+	report([]string{"bad_name", "nul_name", "nul_probe", "duplicate", "bad_type",
+		"unload_unloaded", "argc_untraced"},
 		map[string]func() error{
 			"bad_name":        func() error { _, err := usdt.NewProvider("1bad"); return err },
+			"nul_name":        func() error { _, err := usdt.NewProvider("ok\x00../../etc/x"); return err },
+			"nul_probe":       func() error { _, err := errs.AddProbe("ok\x00x"); return err },
 			"duplicate":       func() error { _, err := errs.AddProbe("small"); return err },
 			"bad_type":        func() error { _, err := errs.AddProbe("other", usdt.Type(99)); return err },
 			"unload_unloaded": errs.Unload,

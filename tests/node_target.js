@@ -75,6 +75,8 @@ function trace() {
     const errorProbe = errors.probe('small', 'int8', 'string');
     report({
         bad_name: () => new usdt.Provider('1bad'),
+        nul_name: () => new usdt.Provider('ok\0../../etc/x'),
+        nul_probe: () => errors.probe('ok\0x'),
         duplicate: () => errors.probe('small'),
         bad_type: () => errors.probe('other', 'float'),
         unload_unloaded: () => errors.unload(),

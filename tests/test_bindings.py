@@ -136,8 +136,8 @@ def check_errors(target):
               if re.match(r"\w+=\w+(Error| errno)", line)}
     expected = {
         "bad_name": r"(usdt\.)?Error errno=22: .*provider name \"1bad\" starts with a digit",
-        "nul_name": r"(ValueError|ArgumentError): .*(NUL|null byte)",
-        "nul_probe": r"(ValueError|ArgumentError): .*(NUL|null byte)",
+        "nul_name": r"(ValueError|ArgumentError|TypeError): .*(NUL|null byte)",
+        "nul_probe": r"(ValueError|ArgumentError|TypeError): .*(NUL|null byte)",
         "duplicate": r"(usdt\.)?Error errno=17: .*already has a probe \"small\"",
         "unload_unloaded": r"(usdt\.)?Error errno=22: .*provider \"\w+\" is not loaded",
         "add_after_load": r"(usdt\.)?Error errno=16: .*add probes before the first load",

@@ -47,6 +47,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -139,6 +140,9 @@ type Provider struct {
 
 // NewProvider makes a new, empty provider.
 func NewProvider(name string) (*Provider, error) {
+	if strings.IndexByte(name, 0) >= 0 {
+		return nil, fmt.Errorf("%w: provider name %q holds a NUL byte", ErrType, name)
+	}
 	var err C.usdt_error
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
@@ -165,6 +169,9 @@ func (p *Provider) AddProbe(name string, types ...Type) (*Probe, error) {
 				int(t))
 		}
 		ctypes[i] = C.enum_usdt_type(t)
+	}
+	if strings.IndexByte(name, 0) >= 0 {
+		return nil, fmt.Errorf("%w: probe name %q holds a NUL byte", ErrType, name)
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
