@@ -1063,7 +1063,7 @@ static int usdt_dyn_open_dir(const char *dir, int create, int *user_dir, usdt_er
  * if no process holds it, else replaced. The descriptor or a negative
  * errno. */
 static int usdt_dyn_hold_named(int dirfd, const char *name, const unsigned char *image,
-			       size_t size)
+			       size_t size, struct stat *st_out)
 {
 	int written_fd = -1, rc = -EAGAIN;
 	struct stat written = { 0 }, st;
@@ -1086,6 +1086,7 @@ static int usdt_dyn_hold_named(int dirfd, const char *name, const unsigned char 
 		} else if (!usdt_dyn_same_file(dirfd, name, fd, &st)) {
 			rc = -EAGAIN;
 		} else if (usdt_dyn_holds(fd, &st, image, size, &written)) {
+			*st_out = st;
 			rc = fd;
 			fd = -1;
 		} else if (flock(fd, LOCK_EX | LOCK_NB) == 0 &&
@@ -1125,6 +1126,7 @@ static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
 	if (user_dir)
 		snprintf(mine, sizeof(mine), "/usdt-%ld", (long)geteuid());
 	char quoted[USDT_DYN_QUOTED_SIZE];
+	struct stat st = { 0 };
 	int fd = -1;
 	if ((size_t)snprintf(provider->path, sizeof(provider->path), "%s%s/%s", dir, mine, name) >=
 	    sizeof(provider->path))
@@ -1133,12 +1135,11 @@ static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
 	else if (!usdt_dyn_exec_allowed(dirfd))
 		fd = usdt_dyn_fail(err, EACCES, "directory \"%s\" is on a file system mounted noexec",
 				   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
-	else if ((fd = usdt_dyn_hold_named(dirfd, name, image, size)) < 0)
+	else if ((fd = usdt_dyn_hold_named(dirfd, name, image, size, &st)) < 0)
 		usdt_dyn_fail(err, -fd, "cannot make %s: %s", provider->path, strerror(-fd));
-	struct stat st;
-	if (fd >= 0 && fstat(fd, &st) == 0)
+	if (fd >= 0)
 		usdt_dyn_reclaim_at(dirfd, st.st_ino);
-	else if (fd < 0)
+	else
 		provider->path[0] = '\0';
 	close(dirfd);
 	return fd;
