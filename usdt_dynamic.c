@@ -21,12 +21,16 @@
  * DIR/PROVIDER-BUILDID.so, read-only, shared by every process and run that
  * loads the same provider: a tracer attaching to that path sees all of them,
  * while each process keeps its own semaphores in its private mapping. Where no
- * directory is usable the object lives in a sealed memfd, as before.
+ * directory is usable the object lives in a sealed memfd, as before. Each
+ * process that loaded the file holds a shared flock on it while loaded; every
+ * load removes the directory's files nobody holds (the kernel drops the locks
+ * of dead processes), so files do not pile up.
  *
  * A probe handle (usdt_probe) points at its semaphore and its stub. Unloading
  * maps, in one mmap over the same addresses, a stand-in holding the same stubs
  * and zero semaphores: a thread that is firing at that moment finds a nop and
- * a ret where it expects them, and tracers no longer see the object. Loading
+ * a ret where it expects them, and tracers no longer see the object. The
+ * stand-in is made at load, so that unloading needs no new resource. Loading
  * again moves a new object over the same addresses, so handles never change
  * once loaded.
  */
