@@ -505,9 +505,41 @@ static inline unsigned long long usdt_now_ns(void)
 
 /* The semaphore, weak and hidden so every translation unit of one binary or
  * shared library that declares the probe shares one; used, because notes
- * name it from assembly only. */
+ * name it from assembly only.
+ *
+ * The .probes section starts a page of its own (a page as large as the
+ * architecture's largest, 64 KiB beyond x86). The kernel increments the
+ * semaphore of a process that maps the file after the uprobe exists (run
+ * under `bpftrace -c`, or traced system-wide before it starts) in the first
+ * writable private mapping of the file that covers the semaphore's file
+ * offset (kernel/events/uprobes.c: uprobe_mmap -> delayed_ref_ctr_inc ->
+ * valid_ref_ctr_vma, Linux 4.20 to 6.18 at least), and forgets it then.
+ * lld and mold start the read-write segment on the file page where the
+ * RELRO segment ends; the RELRO segment, mapped first and writable until the
+ * dynamic loader protects it, then takes the increment, and the semaphore
+ * reads 0. One empty section per link (a COMDAT group) carries the
+ * alignment; each unit's .probes refers to it (an R_*_NONE relocation) so
+ * that --gc-sections keeps it. */
+#if defined(__x86_64__) || defined(__i386__)
+#define USDT__PAGE "4096"
+#else
+#define USDT__PAGE "65536"
+#endif
+#define USDT__PROBES_PAGE                                                          \
+	__asm__(".ifndef usdt__probes_page\n"                                      \
+		".pushsection .probes,\"awG\",%progbits,usdt__probes_page,comdat\n" \
+		".balign " USDT__PAGE "\n"                                          \
+		".weak usdt__probes_page\n"                                         \
+		".hidden usdt__probes_page\n"                                       \
+		"usdt__probes_page:\n"                                              \
+		".popsection\n"                                                     \
+		".pushsection .probes,\"aw\",%progbits\n"                           \
+		".reloc ., BFD_RELOC_NONE, usdt__probes_page\n"                     \
+		".popsection\n"                                                     \
+		".endif")
 #define USDT__SEMAPHORE_NAME(provider, name) provider##_##name##_semaphore
 #define USDT__SEMAPHORE(provider, name)                                                  \
+	USDT__PROBES_PAGE;                                                                \
 	extern volatile unsigned short USDT__SEMAPHORE_NAME(provider, name) __asm__(       \
 		#provider "_" #name "_semaphore") __attribute__((visibility("hidden")));      \
 	__attribute__((weak, used, visibility("hidden"), section(".probes")))               \
