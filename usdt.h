@@ -442,7 +442,7 @@ template <typename T> struct usdt__signed {
 #ifdef __cplusplus
 template <typename... T> inline int usdt__ignore(const T &...) { return 0; }
 #else
-static inline int usdt__ignore(const void *probe, ...)
+static __inline__ int usdt__ignore(const void *probe, ...)
 {
 	(void)probe;
 	return 0;
@@ -453,12 +453,11 @@ static inline int usdt__ignore(const void *probe, ...)
 
 #ifdef CLOCK_MONOTONIC
 /* CLOCK_MONOTONIC in nanoseconds. */
-static inline unsigned long long usdt_now_ns(void)
+static __inline__ unsigned long long usdt_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	unsigned long long seconds = ts.tv_sec, nanoseconds = ts.tv_nsec;
-	return seconds * 1000000000ULL + nanoseconds;
+	return USDT__TO_U64(ts.tv_sec) * 1000000000ULL + USDT__TO_U64(ts.tv_nsec);
 }
 
 /* A start time if the probe is enabled, else 0: no clock read untraced. */
@@ -730,7 +729,7 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 	{                                                                                 \
 		USDT__FRAME prepare fire;                                                 \
 	}                                                                                 \
-	static inline void usdt__fire_inline_##probe params                               \
+	static __inline__ void usdt__fire_inline_##probe params                               \
 	{                                                                                 \
 		prepare fire_inline;                                                      \
 	}                                                                                 \
