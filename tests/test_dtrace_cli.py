@@ -111,14 +111,14 @@ for line, name in ((11, "Width w"), (12, "hwaddr address")):
     check(re.search(rf"^{re.escape(probes_d)}:{line}: warning: .*unknown type '{name}'",
                     ok.stderr, re.M), f"no warning at line {line} for '{name}':\n{ok.stderr}")
 with open(os.path.join(scratch, "cli.h")) as f:
-    check("defined, long long, long, unsigned char);" in f.read(),
+    check("defined, long long, long, unsigned char))" in f.read(),
           "without -C, the file's own #defines are not its types")
 
 # Through the preprocessor: -I finds Width, -D and -U choose Counter.
 ok = generate(["-C", "-DNARROW", "-UNARROW", "-I", "inc", "-h", "-s", probes_d, "-o", "cli.h"])
 check(ok.returncode == 0, f"-C with -D, -U and -I failed:\n{ok.stderr}")
 with open(os.path.join(scratch, "cli.h")) as f:
-    check("defined, short, long, unsigned char);" in f.read(), "-U did not reach the preprocessor")
+    check("defined, short, long, unsigned char))" in f.read(), "-U did not reach the preprocessor")
 ok = generate(["-C", "-DNARROW", "-Iinc", "-h", "-s", probes_d, "-o", "cli.h"])
 check(ok.returncode == 0, f"-C with -D and -I failed:\n{ok.stderr}")
 write("cli.c", """#include "cli.h"
