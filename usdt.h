@@ -538,9 +538,11 @@ static __inline__ unsigned long long usdt_now_ns(void)
 		".popsection\n"                                                     \
 		".endif\n"
 #define USDT__SEMAPHORE_NAME(provider, name) provider##_##name##_semaphore
-#define USDT__SEMAPHORE(provider, name)                                                  \
+#define USDT__SEMAPHORE_DECLARATION(provider, name)                                      \
 	extern volatile unsigned short USDT__SEMAPHORE_NAME(provider, name) __asm__(       \
-		#provider "_" #name "_semaphore") __attribute__((visibility("hidden")));      \
+		#provider "_" #name "_semaphore") __attribute__((visibility("hidden")))
+#define USDT__SEMAPHORE(provider, name)                                                  \
+	USDT__SEMAPHORE_DECLARATION(provider, name);                                      \
 	__attribute__((weak, used, visibility("hidden"), section(".probes")))               \
 	volatile unsigned short USDT__SEMAPHORE_NAME(provider, name) __asm__(              \
 		#provider "_" #name "_semaphore") = 0
@@ -729,17 +731,34 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 	do {                                                                             \
 		void(*usdt__nop5) params;                                                \
 		void(*usdt__nop1) params;                                                \
-		__asm__(USDT__PROBES_PAGE_ASM                                            \
-			USDT__STUB(provider, name, ".5", USDT__NOP5, specs)              \
+		__asm__(USDT__STUB(provider, name, ".5", USDT__NOP5, specs)              \
 			USDT__STUB(provider, name, ".1", USDT__NOP1, specs)              \
 			"lea " USDT__STUB_NAME(provider, name, ".5") "(%%rip), %0\n"     \
 			"lea " USDT__STUB_NAME(provider, name, ".1") "(%%rip), %1"        \
 			: "=r"(usdt__nop5), "=r"(usdt__nop1) operands);                  \
 		(USDT__NOP5_SITES() ? usdt__nop5 : usdt__nop1) values;                   \
 	} while (0)
-#define USDT__DTRACE_PROBE(provider, name, declaration) USDT__SEMAPHORE(provider, name)
-#define USDT__DTRACE_ENABLED(provider, name, probe) \
-	USDT__ENABLED(&USDT__SEMAPHORE_NAME(provider, name))
+/* The semaphore is declared with the probe and defined, as USDT__SEMAPHORE
+ * does, where a unit reads it. */
+#define USDT__DTRACE_PROBE(provider, name, declaration) \
+	USDT__SEMAPHORE_DECLARATION(provider, name)
+#define USDT__SEMAPHORE_ASM(provider, name)                                   \
+	USDT__PROBES_PAGE_ASM                                                 \
+	".ifndef " #provider "_" #name "_semaphore\n"                          \
+	".pushsection .probes,\"aw\",\"progbits\"\n"                          \
+	".weak " #provider "_" #name "_semaphore\n"                            \
+	".hidden " #provider "_" #name "_semaphore\n"                          \
+	".type " #provider "_" #name "_semaphore,@object\n"                    \
+	".size " #provider "_" #name "_semaphore,2\n"                          \
+	".balign 2\n"                                                         \
+	#provider "_" #name "_semaphore: .zero 2\n"                            \
+	".popsection\n"                                                       \
+	".endif\n"
+#define USDT__DTRACE_ENABLED(provider, name, probe)            \
+	__extension__({                                        \
+		__asm__(USDT__SEMAPHORE_ASM(provider, name));  \
+		USDT__ENABLED(&USDT__SEMAPHORE_NAME(provider, name)); \
+	})
 #define USDT__DTRACE_FIRE0(provider, name, fire)                                \
 	do {                                                                    \
 		if (__builtin_expect(USDT__DTRACE_ENABLED(provider, name, ~), 0)) \

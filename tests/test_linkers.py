@@ -3,8 +3,9 @@
   test_linkers.py REPOSITORY_ROOT SCRATCH_DIRECTORY
 
 Builds tests/linkers (a program firing usdt_linker:hit 1000 times) with gcc
--fuse-ld=bfd|gold|lld|mold, with the probe in the program and in a shared
-library, and with clang and GNU ld, lld and mold; then traces each build with
+-fuse-ld=bfd|gold|lld|mold, with the probe in the program, in a shared
+library, and declared by a header usdt-dtrace generates, and with clang and
+GNU ld, lld and mold; then traces each build with
 bpftrace three ways:
   -c       bpftrace starts the program (the uprobe exists before the
            program maps its file: the kernel's delayed semaphore increment);
@@ -36,8 +37,12 @@ FIRES = 1000
 LINKERS = ("bfd", "gold", "lld", "mold")
 # (compiler, linker, where the probe is): every linker with gcc, also with
 # the probe in a shared library; clang with the linkers it can use.
-BUILDS = [("gcc", linker, where) for linker in LINKERS for where in ("program", "library")] + \
+BUILDS = [("gcc", linker, where) for linker in LINKERS
+          for where in ("program", "library", "generated")] + \
          [("clang", linker, "program") for linker in ("bfd", "lld", "mold")]
+
+WHERE = {"program": "probe in the program", "library": "probe in a shared library",
+         "generated": "probe from a usdt-dtrace header"}
 
 
 def run(argv, **kwargs):
@@ -54,7 +59,11 @@ def build(compiler, linker, where):
              f"-I{ROOT}", f"-I{SOURCES}"]
     program = os.path.join(out, "linker_target")
     main, probe = os.path.join(SOURCES, "main.c"), os.path.join(SOURCES, "probe.c")
-    if where == "program":
+    if where == "generated":
+        run([sys.executable, os.path.join(ROOT, "usdt-dtrace"), "-h", "-s",
+             os.path.join(SOURCES, "probes.d"), "-o", os.path.join(out, "linker_probes.h")])
+        flags += ["-DLINKER_GENERATED", f"-I{out}"]
+    if where in ("program", "generated"):
         run(flags + [main, probe, "-o", program])
         return program, program
     library = os.path.join(out, "liblinker_probe.so")
@@ -135,7 +144,7 @@ def main():
             if way == "-c" and where == "library":
                 continue  # bpftrace 0.17 -c finds no library the child has not loaded yet
             cases += 1
-            label = f"{compiler} -fuse-ld={linker}, probe in the {where}, bpftrace {way}"
+            label = f"{compiler} -fuse-ld={linker}, {WHERE[where]}, bpftrace {way}"
             try:
                 trace(label, program, path)
             except SystemExit:
