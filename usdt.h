@@ -567,10 +567,15 @@ static __inline__ unsigned long long usdt_now_ns(void)
  *   5-byte nop from 6.16, the 1-byte nop before. A tracer attaches to both;
  *   one of them fires.
  * - usdt__fire_inline_PROBE, called by USDT_FIRE_UNGATED: one 1-byte nop,
- *   inlined at each call site when the compiler inlines (from -O1; not at
- *   -O0, gcc's -Og or with -fno-inline, where it stays one out-of-line copy
- *   per translation unit). Never forced: always_inline fails to compile at
- *   -Og and under optimize attributes.
+ *   inlined at each call site when the compiler inlines (from -O1; at gcc's
+ *   -Og it stays one out-of-line copy per translation unit). Where nothing
+ *   is inlined (-O0, -fno-inline), USDT_FIRE_UNGATED calls usdt__fire_PROBE
+ *   instead. Never forced: always_inline fails to compile at -Og and under
+ *   optimize attributes.
+ *
+ * So a probe fired in a unit has 2 notes there (the 5-byte and the 1-byte
+ * nop of its fire function: a tracer attaches to both, one fires), and one
+ * more for each place its inline fire function lands; at -O0, 2 in all.
  *
  * The notes are written here rather than by sys/sdt.h, in its format: every
  * argument in a 64-bit register holding the value extended to 64 bits by its
@@ -833,7 +838,8 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 	{                                                                                 \
 		USDT__FRAME prepare fire;                                                 \
 	}                                                                                 \
-	static __inline__ void usdt__fire_inline_##probe params                               \
+	__attribute__((unused)) static __inline__ void                                    \
+	usdt__fire_inline_##probe params                                                  \
 	{                                                                                 \
 		prepare fire_inline;                                                      \
 	}                                                                                 \
@@ -841,8 +847,17 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
 		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_##probe), (n) },        \
 		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
-		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_inline_##probe), (n) } \
+		  USDT__FUNCTION_CAST(void (*)(void), USDT__UNGATED_FIRE(probe)), (n) }   \
 	}
+/* Where the compiler inlines nothing (-O0, -fno-inline: __NO_INLINE__), the
+ * probe array is kept whole wherever a probe is fired, with the functions
+ * it names: USDT_FIRE_UNGATED then calls the out-of-line fire function too,
+ * so that a unit keeps no fire function, and no note, that nothing calls. */
+#ifdef __NO_INLINE__
+#define USDT__UNGATED_FIRE(probe) usdt__fire_##probe
+#else
+#define USDT__UNGATED_FIRE(probe) usdt__fire_inline_##probe
+#endif
 
 #define USDT__STATIC_0(probe, provider, name)                                     \
 	USDT__STATIC_DEFINE(probe, provider, name, 0, (void), ,                   \

@@ -600,18 +600,24 @@ def multi_tu(family, mode, linker, optimization="-O2"):
         elf = Elf(build, program)
         check_probes(build, elf, {"shared": ["-4", "8"], "main_only": ["-8"]})
         # USDT_FIRE (main, a) calls an out-of-line fire function, one copy
-        # per unit (LTO may merge identical copies; at -O0 b, which only
-        # declares it, keeps one too); USDT_FIRE_UNGATED (b) is inlined where
-        # the compiler inlines (not at -O0, nor at gcc's -Og; clang's -Og is
-        # -O1), else in one usdt__fire_inline_ function per unit.
+        # per unit (LTO may merge identical copies); USDT_FIRE_UNGATED (b)
+        # is inlined where the compiler inlines (not at gcc's -Og; clang's
+        # -Og is -O1), else in one usdt__fire_inline_ function per unit; at
+        # -O0, where nothing is inlined, it calls b's copy of the
+        # out-of-line fire function, and no unit keeps a function (or a
+        # note) it does not call.
         shared = [n["location"] for n in elf.notes if n["name"] == "shared"]
         functions = {elf.function_at(a) for a in shared}
         copies = {elf.function_start(a) for a in shared
                   if str(elf.function_at(a)).startswith("usdt__fire_p_shared")}
         inlining = optimization != "-O0" and (optimization, family) != ("-Og", "gcc")
-        ungated = "fire_in_b" if inlining else "usdt__fire_inline_p_shared"
+        ungated = ("fire_in_b" if inlining else "usdt__fire_p_shared" if optimization == "-O0"
+                   else "usdt__fire_inline_p_shared")
         fewest = 1 if mode == "lto" else 2
         most = 3 if optimization == "-O0" else 2
+        build.check(optimization != "-O0" or len(shared) == 2 * len(copies),
+                    f"matrix:shared has {len(shared)} notes at -O0, expected 2 (5-byte and "
+                    f"1-byte nop) per copy of usdt__fire_p_shared ({len(copies)})")
         build.check(any(str(f).startswith(ungated) for f in functions) and
                     fewest <= len(copies) <= most,
                     f"matrix:shared notes in {sorted(map(str, functions))}, expected "
