@@ -81,6 +81,10 @@
  *                    to silence it, or keep the probes with -isystem DIR,
  *                    DIR holding copies of sys/sdt.h and sdt-config.h.
  *
+ * COMPILERS: gcc or clang; C89 (gnu89, -std=c89, -ansi: without -Wpedantic,
+ * which calls long long and variadic macros C99's) to C23, C++11 to C++23;
+ * any linker (GNU ld, gold, lld, mold).
+ *
  * CAVEAT: include usdt.h before any direct include of <sys/sdt.h> in the same
  * translation unit; usdt.h turns on sys/sdt.h's semaphore support, which
  * sys/sdt.h decides once per translation unit.

@@ -73,7 +73,9 @@ def build(compiler, linker, where):
 
 
 def script(path):
-    return (f"usdt:{path}:usdt_linker:hit {{ @fires = count(); @sum = sum(arg0); }}")
+    """Count the fires and sum their arguments; exit after the last one."""
+    return (f"usdt:{path}:usdt_linker:hit {{ @fires = count(); @sum = sum(arg0); "
+            f"if (arg0 == {FIRES - 1}) {{ exit(); }} }}")
 
 
 def check_trace(label, out, program_output=None):
@@ -96,7 +98,10 @@ def trace_before_start(label, program, path):
     try:
         result = subprocess.run([program], capture_output=True, text=True,
                                 timeout=tracing.TIMEOUT)
-        bpftrace.send_signal(signal.SIGINT)
+        try:
+            bpftrace.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # the last fire was not seen: stop it
+            bpftrace.send_signal(signal.SIGINT)
         out = tracing.bpftrace_finish(bpftrace)
     finally:
         if bpftrace.poll() is None:
