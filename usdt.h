@@ -713,12 +713,16 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 #define USDT__STUB_ARG_11 "40(%%rsp)"
 #define USDT__STUB_ARG_12 "48(%%rsp)"
 /* Argument i of a call site, a pair (T, x): its spec in the stub, its size
- * operand, its parameter type and its value, x as a T in 64 bits. */
+ * operand, x in 64 bits in a local (checked to be an integer or a pointer,
+ * and expanded once), and that value as a T in 64 bits. */
 #define USDT__PAIR_TYPE(T, x) T
-#define USDT__PAIR_VALUE(T, x) USDT__TO_U64(USDT__FROM_U64(T, USDT__TO_U64(x)))
+#define USDT__PAIR_EXPRESSION(T, x) x
 #define USDT__STUB_SPEC(c, i, pair) "%c[usdt__s" #i "]@" USDT__STUB_ARG_##i
 #define USDT__STUB_OPERAND(c, i, pair) USDT__SIZE_OPERAND(c, i, USDT__PAIR_TYPE pair)
-#define USDT__STUB_VALUE(c, i, pair) USDT__PAIR_VALUE pair
+#define USDT__STUB_LOCAL(c, i, pair) \
+	const usdt__u64 usdt__x##i = USDT__TO_U64(USDT__PAIR_EXPRESSION pair);
+#define USDT__STUB_VALUE(c, i, pair) \
+	USDT__TO_U64(USDT__FROM_U64(USDT__PAIR_TYPE pair, usdt__x##i))
 /* The stub of provider:name whose symbol ends in kind (.5 or .1). */
 #define USDT__STUB_NAME(provider, name, kind) "usdt__stub." #provider "." #name kind
 #define USDT__STUB(provider, name, kind, nop, specs)                                    \
@@ -775,13 +779,15 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 	} while (0)
 #define USDT__DTRACE_FIRE(provider, name, fire, ...)                                     \
 	do {                                                                             \
-		if (__builtin_expect(USDT__DTRACE_ENABLED(provider, name, ~), 0))          \
+		if (__builtin_expect(USDT__DTRACE_ENABLED(provider, name, ~), 0)) {        \
+			USDT__FOR(USDT__STUB_LOCAL, ~, USDT__NOTHING, __VA_ARGS__)       \
 			USDT__STUB_CALL(                                                 \
 				provider, name,                                          \
 				(USDT__FOR(USDT__U64_TYPE, ~, USDT__COMMA, __VA_ARGS__)), \
 				USDT__FOR(USDT__STUB_SPEC, ~, USDT__SPACE, __VA_ARGS__), \
 				: USDT__FOR(USDT__STUB_OPERAND, ~, USDT__COMMA, __VA_ARGS__), \
 				(USDT__FOR(USDT__STUB_VALUE, ~, USDT__COMMA, __VA_ARGS__))); \
+		}                                                                        \
 	} while (0)
 #endif
 

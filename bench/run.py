@@ -18,13 +18,13 @@ that is missing or cannot run here leaves its rows "not measured".
 
 import json
 import os
+import resource
 import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.dont_write_bytecode = True  # importing tracing must leave tests/ as it is
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
@@ -399,7 +399,8 @@ def compile_times(_):
     """A unit including a header generated from a 500-probe provider file
     (the size of QEMU's trace headers) and firing one of its probes, compiled
     by gcc and clang at -O0 and -O2 (-c), with usdt-dtrace's header and with
-    systemtap's dtrace's: median wall-clock seconds and their ratio."""
+    systemtap's dtrace's: median CPU seconds (the compiler's processes, user
+    and system) and their ratio."""
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     for tool in ("dtrace", "gcc", "clang"):
         if shutil.which(tool) is None:
@@ -428,11 +429,13 @@ def compile_times(_):
                 times = {name: [] for name in generators}
                 for _ in range(RUNS):
                     for name in generators:
-                        start = time.perf_counter()
+                        start = resource.getrusage(resource.RUSAGE_CHILDREN)
                         run([compiler, level, "-I", root, "-I", os.path.join(scratch, name),
                              "-c", os.path.join(scratch, name, "unit.c"), "-o",
                              os.path.join(scratch, name, "unit.o")])
-                        times[name].append(time.perf_counter() - start)
+                        end = resource.getrusage(resource.RUSAGE_CHILDREN)
+                        times[name].append(end.ru_utime + end.ru_stime -
+                                           start.ru_utime - start.ru_stime)
                 seconds = {name: statistics.median(t) for name, t in times.items()}
                 values[f"{compiler} {level}"] = (
                     f"{seconds['usdt']:.3f} s ({seconds['usdt'] / seconds['systemtap']:.2f}× "
@@ -526,8 +529,8 @@ def main():
   the same provider made, loaded, unloaded and loaded again with it.
 - Compile: a provider file of {COMPILE_PROBES} probes of 0 to 6 arguments, headers from
   usdt-dtrace and from systemtap's dtrace, a unit including one and firing one probe,
-  compiled (-c) {RUNS} times each, interleaved per compiler and level; median wall-clock
-  seconds and the ratio of the medians.
+  compiled (-c) {RUNS} times each, interleaved per compiler and level; median CPU
+  seconds of the compiler's processes (user and system) and the ratio of the medians.
 - Python: bench/bench_python.py through bindings/python/usdt.py on the build's libusdt,
   {PYTHON_ITERATIONS:,} iterations per untraced loop run (an empty Python loop subtracted),
   {PYTHON_FIRES:,} fires per traced run; ratios to the C dynamic USDT_FIRE of the same run.""")
