@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")"
 
 BASE_PACKAGES="gcc pkg-config meson ninja-build python3 systemtap-sdt-dev libelf-dev bpftrace"
-TEST_PACKAGES="g++ clang lld make libbpf-dev valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+TEST_PACKAGES="g++ clang lld mold make libbpf-dev valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 # gdb for its probe tests; 32-bit headers for the -m32 compile matrix (not
 # gcc-multilib, which conflicts with gcc-aarch64-linux-gnu on Debian 12).
 TEST_PACKAGES="$TEST_PACKAGES gdb gcc-12-multilib g++-12-multilib"

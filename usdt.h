@@ -81,6 +81,10 @@
  *                    to silence it, or keep the probes with -isystem DIR,
  *                    DIR holding copies of sys/sdt.h and sdt-config.h.
  *
+ * COMPILERS: gcc or clang; C89 (gnu89, -std=c89, -ansi: without -Wpedantic,
+ * which calls long long and variadic macros C99's) to C23, C++11 to C++23;
+ * any linker (GNU ld, gold, lld, mold).
+ *
  * CAVEAT: include usdt.h before any direct include of <sys/sdt.h> in the same
  * translation unit; usdt.h turns on sys/sdt.h's semaphore support, which
  * sys/sdt.h decides once per translation unit.
@@ -442,7 +446,7 @@ template <typename T> struct usdt__signed {
 #ifdef __cplusplus
 template <typename... T> inline int usdt__ignore(const T &...) { return 0; }
 #else
-static inline int usdt__ignore(const void *probe, ...)
+static __inline__ int usdt__ignore(const void *probe, ...)
 {
 	(void)probe;
 	return 0;
@@ -453,12 +457,11 @@ static inline int usdt__ignore(const void *probe, ...)
 
 #ifdef CLOCK_MONOTONIC
 /* CLOCK_MONOTONIC in nanoseconds. */
-static inline unsigned long long usdt_now_ns(void)
+static __inline__ unsigned long long usdt_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	unsigned long long seconds = ts.tv_sec, nanoseconds = ts.tv_nsec;
-	return seconds * 1000000000ULL + nanoseconds;
+	return USDT__TO_U64(ts.tv_sec) * 1000000000ULL + USDT__TO_U64(ts.tv_nsec);
 }
 
 /* A start time if the probe is enabled, else 0: no clock read untraced. */
@@ -505,11 +508,45 @@ static inline unsigned long long usdt_now_ns(void)
 
 /* The semaphore, weak and hidden so every translation unit of one binary or
  * shared library that declares the probe shares one; used, because notes
- * name it from assembly only. */
+ * name it from assembly only.
+ *
+ * The .probes section starts a page of its own (a page as large as the
+ * architecture's largest, 64 KiB beyond x86). The kernel increments the
+ * semaphore of a process that maps the file after the uprobe exists (run
+ * under `bpftrace -c`, or traced system-wide before it starts) in the first
+ * writable private mapping of the file that covers the semaphore's file
+ * offset (kernel/events/uprobes.c: uprobe_mmap -> delayed_ref_ctr_inc ->
+ * valid_ref_ctr_vma, Linux 4.20 to 6.18 at least), and forgets it then.
+ * lld and mold start the read-write segment on the file page where the
+ * RELRO segment ends; the RELRO segment, mapped first and writable until the
+ * dynamic loader protects it, then takes the increment, and the semaphore
+ * reads 0. One empty section per link (a COMDAT group) carries the
+ * alignment; each unit's .probes refers to it (an R_*_NONE relocation) so
+ * that --gc-sections keeps it. */
+#if defined(__x86_64__) || defined(__i386__)
+#define USDT__PAGE "4096"
+#else
+#define USDT__PAGE "65536"
+#endif
+#define USDT__PROBES_PAGE __asm__(USDT__PROBES_PAGE_ASM)
+#define USDT__PROBES_PAGE_ASM                                                      \
+		".ifndef usdt__probes_page\n"                                      \
+		".pushsection .probes,\"awG\",\"progbits\",usdt__probes_page,comdat\n" \
+		".balign " USDT__PAGE "\n"                                          \
+		".weak usdt__probes_page\n"                                         \
+		".hidden usdt__probes_page\n"                                       \
+		"usdt__probes_page:\n"                                              \
+		".popsection\n"                                                     \
+		".pushsection .probes,\"aw\",\"progbits\"\n"                        \
+		".reloc ., BFD_RELOC_NONE, usdt__probes_page\n"                     \
+		".popsection\n"                                                     \
+		".endif\n"
 #define USDT__SEMAPHORE_NAME(provider, name) provider##_##name##_semaphore
-#define USDT__SEMAPHORE(provider, name)                                                  \
+#define USDT__SEMAPHORE_DECLARATION(provider, name)                                      \
 	extern volatile unsigned short USDT__SEMAPHORE_NAME(provider, name) __asm__(       \
-		#provider "_" #name "_semaphore") __attribute__((visibility("hidden")));      \
+		#provider "_" #name "_semaphore") __attribute__((visibility("hidden")))
+#define USDT__SEMAPHORE(provider, name)                                                  \
+	USDT__SEMAPHORE_DECLARATION(provider, name);                                      \
 	__attribute__((weak, used, visibility("hidden"), section(".probes")))               \
 	volatile unsigned short USDT__SEMAPHORE_NAME(provider, name) __asm__(              \
 		#provider "_" #name "_semaphore") = 0
@@ -534,10 +571,15 @@ static inline unsigned long long usdt_now_ns(void)
  *   5-byte nop from 6.16, the 1-byte nop before. A tracer attaches to both;
  *   one of them fires.
  * - usdt__fire_inline_PROBE, called by USDT_FIRE_UNGATED: one 1-byte nop,
- *   inlined at each call site when the compiler inlines (from -O1; not at
- *   -O0, gcc's -Og or with -fno-inline, where it stays one out-of-line copy
- *   per translation unit). Never forced: always_inline fails to compile at
- *   -Og and under optimize attributes.
+ *   inlined at each call site when the compiler inlines (from -O1; at gcc's
+ *   -Og it stays one out-of-line copy per translation unit). Where nothing
+ *   is inlined (-O0, -fno-inline), USDT_FIRE_UNGATED calls usdt__fire_PROBE
+ *   instead. Never forced: always_inline fails to compile at -Og and under
+ *   optimize attributes.
+ *
+ * So a probe fired in a unit has 2 notes there (the 5-byte and the 1-byte
+ * nop of its fire function: a tracer attaches to both, one fires), and one
+ * more for each place its inline fire function lands; at -O0, 2 in all.
  *
  * The notes are written here rather than by sys/sdt.h, in its format: every
  * argument in a 64-bit register holding the value extended to 64 bits by its
@@ -594,10 +636,11 @@ static inline unsigned long long usdt_now_ns(void)
 #define USDT__CONSTRAINT "r"
 #endif
 #define USDT__SPACE() " "
-#define USDT__OPERANDS(c, i, T)                                                            \
+#define USDT__SIZE_OPERAND(c, i, T)                                                        \
 	[usdt__s##i] "n"((USDT__SIGNED(T) ? -1 : 1) *                                      \
-			 (sizeof(T) == 1 ? 1 : sizeof(T) == 2 ? 2 : sizeof(T) == 4 ? 4 : 8)), \
-	[usdt__a##i] USDT__CONSTRAINT(usdt__a##i)
+			 (sizeof(T) == 1 ? 1 : sizeof(T) == 2 ? 2 : sizeof(T) == 4 ? 4 : 8))
+#define USDT__OPERANDS(c, i, T) \
+	USDT__SIZE_OPERAND(c, i, T), [usdt__a##i] USDT__CONSTRAINT(usdt__a##i)
 
 /* One site: a nop, then its note. */
 #define USDT__SITE(nop, provider, name, specs, ...) \
@@ -641,6 +684,112 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 	where(USDT__SITE, provider, name,                                          \
 	      USDT__FOR(USDT__SPEC, ~, USDT__SPACE, __VA_ARGS__),                  \
 	      USDT__FOR(USDT__OPERANDS, ~, USDT__COMMA, __VA_ARGS__))
+
+#if defined(__x86_64__)
+/* ---- Probes of headers generated by usdt-dtrace (x86-64) ----------------
+ *
+ * A generated header declares every probe of its provider file in every unit
+ * that includes it (QEMU's trace headers have hundreds), and a unit fires a
+ * few: so a probe's declaration there is its semaphore alone, and its fire
+ * functions are written where a unit fires it. The call site's asm emits
+ * two stubs, `endbr64; nop5; ret` and `endbr64; nop; ret`, each site with
+ * its note, in a COMDAT group per probe and kind of nop (one copy per
+ * executable or shared library), and hands over their addresses; while
+ * traced, the call site calls the one USDT__NOP5_SITES picks, with each
+ * argument brought to its declared type and extended to 64 bits. The stubs
+ * are entered by call like usdt__fire_PROBE, so the 5-byte nop is as safe
+ * there; the notes name the arguments where the calling convention puts
+ * them (%rdi to %r9, then the stack above the return address). */
+#define USDT__STUB_ARG_1 "%%rdi"
+#define USDT__STUB_ARG_2 "%%rsi"
+#define USDT__STUB_ARG_3 "%%rdx"
+#define USDT__STUB_ARG_4 "%%rcx"
+#define USDT__STUB_ARG_5 "%%r8"
+#define USDT__STUB_ARG_6 "%%r9"
+#define USDT__STUB_ARG_7 "8(%%rsp)"
+#define USDT__STUB_ARG_8 "16(%%rsp)"
+#define USDT__STUB_ARG_9 "24(%%rsp)"
+#define USDT__STUB_ARG_10 "32(%%rsp)"
+#define USDT__STUB_ARG_11 "40(%%rsp)"
+#define USDT__STUB_ARG_12 "48(%%rsp)"
+/* Argument i of a call site, a pair (T, x): its spec in the stub, its size
+ * operand, x in 64 bits in a local (checked to be an integer or a pointer,
+ * and expanded once), and that value as a T in 64 bits. */
+#define USDT__PAIR_TYPE(T, x) T
+#define USDT__PAIR_EXPRESSION(T, x) x
+#define USDT__STUB_SPEC(c, i, pair) "%c[usdt__s" #i "]@" USDT__STUB_ARG_##i
+#define USDT__STUB_OPERAND(c, i, pair) USDT__SIZE_OPERAND(c, i, USDT__PAIR_TYPE pair)
+#define USDT__STUB_LOCAL(c, i, pair) \
+	const usdt__u64 usdt__x##i = USDT__TO_U64(USDT__PAIR_EXPRESSION pair);
+#define USDT__STUB_VALUE(c, i, pair) \
+	USDT__TO_U64(USDT__FROM_U64(USDT__PAIR_TYPE pair, usdt__x##i))
+/* The stub of provider:name whose symbol ends in kind (.5 or .1). */
+#define USDT__STUB_NAME(provider, name, kind) "usdt__stub." #provider "." #name kind
+#define USDT__STUB(provider, name, kind, nop, specs)                                    \
+	".ifndef " USDT__STUB_NAME(provider, name, kind) "\n"                             \
+	".pushsection .text." USDT__STUB_NAME(provider, name, kind) ",\"axG\",@progbits," \
+	USDT__STUB_NAME(provider, name, kind) ",comdat\n"                                  \
+	".weak " USDT__STUB_NAME(provider, name, kind) "\n"                               \
+	".hidden " USDT__STUB_NAME(provider, name, kind) "\n"                             \
+	".type " USDT__STUB_NAME(provider, name, kind) ",@function\n"                     \
+	USDT__STUB_NAME(provider, name, kind) ":\n"                                       \
+	"endbr64\n" nop "\n"                                                             \
+	USDT__NOTE(provider, name, specs)                                                 \
+	"ret\n"                                                                          \
+	".size " USDT__STUB_NAME(provider, name, kind) ", .-"                             \
+	USDT__STUB_NAME(provider, name, kind) "\n"                                        \
+	".popsection\n"                                                                  \
+	".endif\n"
+#define USDT__STUB_CALL(provider, name, params, specs, operands, values)                 \
+	do {                                                                             \
+		void(*usdt__nop5) params;                                                \
+		void(*usdt__nop1) params;                                                \
+		__asm__(USDT__STUB(provider, name, ".5", USDT__NOP5, specs)              \
+			USDT__STUB(provider, name, ".1", USDT__NOP1, specs)              \
+			"lea " USDT__STUB_NAME(provider, name, ".5") "(%%rip), %0\n"     \
+			"lea " USDT__STUB_NAME(provider, name, ".1") "(%%rip), %1"        \
+			: "=r"(usdt__nop5), "=r"(usdt__nop1) operands);                  \
+		(USDT__NOP5_SITES() ? usdt__nop5 : usdt__nop1) values;                   \
+	} while (0)
+/* The semaphore is declared with the probe and defined, as USDT__SEMAPHORE
+ * does, where a unit reads it. */
+#define USDT__DTRACE_PROBE(provider, name, declaration) \
+	USDT__SEMAPHORE_DECLARATION(provider, name)
+#define USDT__SEMAPHORE_ASM(provider, name)                                   \
+	USDT__PROBES_PAGE_ASM                                                 \
+	".ifndef " #provider "_" #name "_semaphore\n"                          \
+	".pushsection .probes,\"aw\",\"progbits\"\n"                          \
+	".weak " #provider "_" #name "_semaphore\n"                            \
+	".hidden " #provider "_" #name "_semaphore\n"                          \
+	".type " #provider "_" #name "_semaphore,@object\n"                    \
+	".size " #provider "_" #name "_semaphore,2\n"                          \
+	".balign 2\n"                                                         \
+	#provider "_" #name "_semaphore: .zero 2\n"                            \
+	".popsection\n"                                                       \
+	".endif\n"
+#define USDT__DTRACE_ENABLED(provider, name, probe)            \
+	__extension__({                                        \
+		__asm__(USDT__SEMAPHORE_ASM(provider, name));  \
+		USDT__ENABLED(&USDT__SEMAPHORE_NAME(provider, name)); \
+	})
+#define USDT__DTRACE_FIRE0(provider, name, fire)                                \
+	do {                                                                    \
+		if (__builtin_expect(USDT__DTRACE_ENABLED(provider, name, ~), 0)) \
+			USDT__STUB_CALL(provider, name, (void), "", , ());         \
+	} while (0)
+#define USDT__DTRACE_FIRE(provider, name, fire, ...)                                     \
+	do {                                                                             \
+		if (__builtin_expect(USDT__DTRACE_ENABLED(provider, name, ~), 0)) {        \
+			USDT__FOR(USDT__STUB_LOCAL, ~, USDT__NOTHING, __VA_ARGS__)       \
+			USDT__STUB_CALL(                                                 \
+				provider, name,                                          \
+				(USDT__FOR(USDT__U64_TYPE, ~, USDT__COMMA, __VA_ARGS__)), \
+				USDT__FOR(USDT__STUB_SPEC, ~, USDT__SPACE, __VA_ARGS__), \
+				: USDT__FOR(USDT__STUB_OPERAND, ~, USDT__COMMA, __VA_ARGS__), \
+				(USDT__FOR(USDT__STUB_VALUE, ~, USDT__COMMA, __VA_ARGS__))); \
+		}                                                                        \
+	} while (0)
+#endif
 
 #else /* !USDT__OWN_NOTES: sys/sdt.h writes the notes, 1-byte nops only */
 
@@ -693,12 +842,14 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
  * call site can check its number of arguments with sizeof; its first
  * instance fires out of line, its second inline (USDT_FIRE_UNGATED). */
 #define USDT__STATIC_DEFINE(probe, provider, name, n, params, prepare, fire, fire_inline) \
+	USDT__PROBES_PAGE;                                                                \
 	USDT__SEMAPHORE(provider, name);                                                  \
 	USDT__OUT_OF_LINE static void usdt__fire_##probe params                           \
 	{                                                                                 \
 		USDT__FRAME prepare fire;                                                 \
 	}                                                                                 \
-	static inline void usdt__fire_inline_##probe params                               \
+	__attribute__((unused)) static __inline__ void                                    \
+	usdt__fire_inline_##probe params                                                  \
 	{                                                                                 \
 		prepare fire_inline;                                                      \
 	}                                                                                 \
@@ -706,8 +857,17 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
 		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_##probe), (n) },        \
 		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
-		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_inline_##probe), (n) } \
+		  USDT__FUNCTION_CAST(void (*)(void), USDT__UNGATED_FIRE(probe)), (n) }   \
 	}
+/* Where the compiler inlines nothing (-O0, -fno-inline: __NO_INLINE__), the
+ * probe array is kept whole wherever a probe is fired, with the functions
+ * it names: USDT_FIRE_UNGATED then calls the out-of-line fire function too,
+ * so that a unit keeps no fire function, and no note, that nothing calls. */
+#ifdef __NO_INLINE__
+#define USDT__UNGATED_FIRE(probe) usdt__fire_##probe
+#else
+#define USDT__UNGATED_FIRE(probe) usdt__fire_inline_##probe
+#endif
 
 #define USDT__STATIC_0(probe, provider, name)                                     \
 	USDT__STATIC_DEFINE(probe, provider, name, 0, (void), ,                   \
@@ -730,6 +890,18 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 	USDT__STATIC_DISABLED(probe, USDT__NARG(__VA_ARGS__))
 
 #endif /* USDT_DISABLE */
+
+/* The probes of headers generated by usdt-dtrace: each one's declaration,
+ * enabled check and fires, given its provider and name, its
+ * USDT_STATIC_PROBE arguments, its handle and USDT_FIRE arguments, and
+ * (x86-64) a pair (type, value) per argument. Beyond x86-64, and with
+ * USDT_DISABLE, the verbs. */
+#ifndef USDT__DTRACE_PROBE
+#define USDT__DTRACE_PROBE(provider, name, declaration) USDT_STATIC_PROBE declaration
+#define USDT__DTRACE_ENABLED(provider, name, probe) USDT_ENABLED(probe)
+#define USDT__DTRACE_FIRE0(provider, name, fire) USDT_FIRE fire
+#define USDT__DTRACE_FIRE(provider, name, fire, ...) USDT_FIRE fire
+#endif
 
 /* ---- Dynamic providers (usdt_dynamic.c, link with libelf) --------------- */
 

@@ -18,6 +18,7 @@ that is missing or cannot run here leaves its rows "not measured".
 
 import json
 import os
+import resource
 import re
 import shutil
 import statistics
@@ -109,6 +110,13 @@ ROWS = [
      "Older library, same run, interleaved: unload, 10 probes, µs", "", ""),
     ("providers", "stapsdt_reload_10",
      "Older library, same run, interleaved: load again after unload, 10 probes, µs", "", ""),
+    ("compile", "gcc -O0",
+     "Compile a unit including a generated 500-probe header, firing one: gcc -O0, s "
+     "(÷ systemtap's header)", "≤ 2×", ""),
+    ("compile", "gcc -O2", "Same, gcc -O2, s (÷ systemtap's header)", "≤ 2×", ""),
+    ("compile", "clang -O0", "Same, clang -O0, s (÷ systemtap's header)", "≤ 2×", ""),
+    ("compile", "clang -O2", "Same, clang -O2, s (÷ systemtap's header)", "≤ 2×", ""),
+    ("compile", "notes", "Same, notes in the unit's object (-O0)", "2 (one probe, 2 sites)", ""),
     ("python", "python_enabled",
      "Python (bindings/python/usdt.py): untraced probe.enabled, ns/read", "", ""),
     ("python", "python_fire",
@@ -437,6 +445,63 @@ def binding(language, bench_fire, measured):
 
 # ---- The report ----
 
+COMPILE_PROBES = 500
+COMPILE_TYPES = ("int", "unsigned int", "long", "const char *", "uint64_t", "unsigned char",
+                 "short", "void *")
+
+
+def compile_times(_):
+    """A unit including a header generated from a 500-probe provider file
+    (the size of QEMU's trace headers) and firing one of its probes, compiled
+    by gcc and clang at -O0 and -O2 (-c), with usdt-dtrace's header and with
+    systemtap's dtrace's: median CPU seconds (the compiler's processes, user
+    and system) and their ratio."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    for tool in ("dtrace", "gcc", "clang"):
+        if shutil.which(tool) is None:
+            raise NotMeasured(f"{tool} is not installed")
+    values = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        probes = []
+        for i in range(COMPILE_PROBES):
+            args = [COMPILE_TYPES[(i + j) % len(COMPILE_TYPES)] for j in range(i % 7)]
+            probes.append(f"\tprobe p{i}({', '.join(args)});\n")
+        with open(os.path.join(scratch, "big.d"), "w") as f:
+            f.write("provider big {\n" + "".join(probes) + "};\n")
+        generators = {"usdt": [sys.executable, os.path.join(root, "usdt-dtrace")],
+                      "systemtap": ["dtrace"]}
+        for name, generator in generators.items():
+            os.makedirs(os.path.join(scratch, name))
+            run(generator + ["-h", "-s", os.path.join(scratch, "big.d"), "-o",
+                             os.path.join(scratch, name, "big.h")], cwd=scratch)
+            # p10: three arguments, int, unsigned int and long (COMPILE_TYPES).
+            with open(os.path.join(scratch, name, "unit.c"), "w") as f:
+                f.write("#include <stdint.h>\n#include \"big.h\"\n"
+                        "int main(int argc, char **argv)\n{\n\t(void)argv;\n"
+                        "\tBIG_P10(argc, (unsigned int)argc, (long)argc);\n\treturn 0;\n}\n")
+        for compiler in ("gcc", "clang"):
+            for level in ("-O0", "-O2"):
+                times = {name: [] for name in generators}
+                for _ in range(RUNS):
+                    for name in generators:
+                        start = resource.getrusage(resource.RUSAGE_CHILDREN)
+                        run([compiler, level, "-I", root, "-I", os.path.join(scratch, name),
+                             "-c", os.path.join(scratch, name, "unit.c"), "-o",
+                             os.path.join(scratch, name, "unit.o")])
+                        end = resource.getrusage(resource.RUSAGE_CHILDREN)
+                        times[name].append(end.ru_utime + end.ru_stime -
+                                           start.ru_utime - start.ru_stime)
+                seconds = {name: statistics.median(t) for name, t in times.items()}
+                values[f"{compiler} {level}"] = (
+                    f"{seconds['usdt']:.3f} s ({seconds['usdt'] / seconds['systemtap']:.2f}× "
+                    f"systemtap's {seconds['systemtap']:.3f} s)")
+        run(["gcc", "-O0", "-I", root, "-I", os.path.join(scratch, "usdt"), "-c",
+             os.path.join(scratch, "usdt", "unit.c"), "-o", os.path.join(scratch, "unit.o")])
+        notes = run(["readelf", "-n", os.path.join(scratch, "unit.o")]).stdout.count("NT_STAPSDT")
+        values["notes"] = str(notes)
+    return values
+
+
 def setup(build_dir):
     with open(os.path.join(build_dir, "meson-info", "intro-buildoptions.json")) as f:
         options = {o["name"]: o["value"] for o in json.load(f)}
@@ -485,6 +550,7 @@ def measure_all(facts, programs):
                                       ("inline", inline, "bench_fire"),
                                       ("traced", traced, "bench_fire"),
                                       ("providers", providers, "bench_provider"),
+                                      ("compile", compile_times, "bench_fire"),
                                       *((language, lambda bench_fire, language=language:
                                          binding(language, bench_fire, measured), "bench_fire")
                                         for language in BINDINGS)):
@@ -528,6 +594,10 @@ def measure_all(facts, programs):
   again; median and interquartile range. With USDT_BENCH_LIBSTAPSDT=PATH (the older
   runtime-probe library's shared object, loaded with dlopen), each sample is followed by
   the same provider made, loaded, unloaded and loaded again with it.
+- Compile: a provider file of {COMPILE_PROBES} probes of 0 to 6 arguments, headers from
+  usdt-dtrace and from systemtap's dtrace, a unit including one and firing one probe,
+  compiled (-c) {RUNS} times each, interleaved per compiler and level; median CPU
+  seconds of the compiler's processes (user and system) and the ratio of the medians.
 - Bindings: bench/bench_python.py, bench_ruby.rb, bench_node.js and bench_go.go through
   their binding on the build's libusdt, {BINDINGS['python'][0]:,} (Python, Ruby) or
   {BINDINGS['go'][0]:,} (Node.js, Go) iterations per untraced loop run (the language's

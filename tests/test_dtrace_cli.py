@@ -69,15 +69,16 @@ check(bad_files, f"no bad provider files in {bad_dir}")
 for name in bad_files:
     path = os.path.join(bad_dir, name)
     with open(path) as f:
-        expect = re.search(r"expect( -C)?: (\d+): (.*?) \*/", f.read())
+        expect = re.search(r"expect( -C)?( -h)?: (\d+): (.*?) \*/", f.read())
     check(expect, f"{name} says nothing about the error it expects")
     options = ["-C"] if expect.group(1) else []
-    for mode in ("-h", "-G"):
+    # "-h": an error for the header only (no provider: -G writes its object).
+    for mode in ("-h",) if expect.group(2) else ("-h", "-G"):
         result = generate(options + [mode, "-s", path, "-o", os.path.join(scratch, "bad.out")])
         failed_cleanly(result, name)
-        wanted = f"{path}:{expect.group(2)}: error: "
-        check(result.stderr.startswith(wanted) and expect.group(3) in result.stderr,
-              f"{name} {mode}: expected '{wanted}...{expect.group(3)}', got:\n{result.stderr}")
+        wanted = f"{path}:{expect.group(3)}: error: "
+        check(result.stderr.startswith(wanted) and expect.group(4) in result.stderr,
+              f"{name} {mode}: expected '{wanted}...{expect.group(4)}', got:\n{result.stderr}")
     check(not os.path.exists(os.path.join(scratch, "bad.out")), f"{name}: output written")
 print(f"ok: {len(bad_files)} bad provider files refused with file:line and the reason",
       flush=True)
@@ -110,14 +111,14 @@ for line, name in ((11, "Width w"), (12, "hwaddr address")):
     check(re.search(rf"^{re.escape(probes_d)}:{line}: warning: .*unknown type '{name}'",
                     ok.stderr, re.M), f"no warning at line {line} for '{name}':\n{ok.stderr}")
 with open(os.path.join(scratch, "cli.h")) as f:
-    check("defined, long long, long, unsigned char);" in f.read(),
+    check("defined, long long, long, unsigned char))" in f.read(),
           "without -C, the file's own #defines are not its types")
 
 # Through the preprocessor: -I finds Width, -D and -U choose Counter.
 ok = generate(["-C", "-DNARROW", "-UNARROW", "-I", "inc", "-h", "-s", probes_d, "-o", "cli.h"])
 check(ok.returncode == 0, f"-C with -D, -U and -I failed:\n{ok.stderr}")
 with open(os.path.join(scratch, "cli.h")) as f:
-    check("defined, short, long, unsigned char);" in f.read(), "-U did not reach the preprocessor")
+    check("defined, short, long, unsigned char))" in f.read(), "-U did not reach the preprocessor")
 ok = generate(["-C", "-DNARROW", "-Iinc", "-h", "-s", probes_d, "-o", "cli.h"])
 check(ok.returncode == 0, f"-C with -D and -I failed:\n{ok.stderr}")
 write("cli.c", """#include "cli.h"
@@ -181,7 +182,18 @@ check(symbols.strip() == "", f"the -G object defines symbols:\n{symbols}")
 run(["cc", "-o", "cli_linked", "cli_main.o", "cli_probes.o"])
 run([os.path.join(scratch, "cli_linked")])
 check(notes(os.path.join(scratch, "cli_linked")) == expected, "the linked program lost notes")
-print("ok: -G writes an empty relocatable object that links, also given objects", flush=True)
+# A configure script's check of -G (CPython's): probe clauses, no provider.
+conftest = write("conftest.d", "BEGIN{}\n")
+result = generate(["-G", "-s", conftest, "-o", "conftest.o"])
+check(result.returncode == 0 and result.stderr == "",
+      f"-G on a file without a provider failed:\n{result.stderr}")
+check(re.search(r"Type:\s+REL", run(["readelf", "-h", "conftest.o"]).stdout),
+      "-G on a file without a provider wrote no relocatable object")
+result = generate(["-h", "-s", conftest, "-o", "conftest.h"])
+failed_cleanly(result, "conftest.d -h")
+check(f"no provider in {conftest}" in result.stderr, f"-h without a provider: {result.stderr}")
+print("ok: -G writes an empty relocatable object that links, also given objects, also "
+      "for a file of probe clauses without a provider (-h refuses it)", flush=True)
 
 # Another library's usdt.h first on the include path: a clear error.
 os.makedirs(os.path.join(scratch, "other"))

@@ -9,6 +9,10 @@ objects from both generators; their stapsdt notes must name the same probes
 with the same argument sizes and signs, each with a semaphore.
 traced: bpftrace attaches to every probe of usdt-dtrace's build (optimized and
 not) and must see each fire the program reports, with the same values.
+
+Besides the test provider files, tests/dtrace/real holds provider files
+equivalent to PostgreSQL's and CPython's; their programs are generated
+(real_program), firing every probe with values of its argument types.
 """
 
 import collections
@@ -34,7 +38,13 @@ PROGRAMS = {
     "types": ["-C", "-I" + source_dir],
     "named": [],
     "many": [],
+    "postgresql": ["-C"],
+    "python": [],
 }
+# Provider files of real projects (tests/dtrace/real), whose programs are
+# generated: each probe fired twice with distinct values of its types, and
+# a probe harness:done added to the provider file.
+REAL = {"postgresql", "python"}
 CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Werror"]
 
 
@@ -44,20 +54,82 @@ def run(argv, cwd=None):
     return result.stdout
 
 
+def real_program(name, out):
+    """The provider file and sources of a program for tests/dtrace/real/NAME.d,
+    written into out: the file with harness:done added, NAME_a.c firing the
+    first half of its probes, NAME_b.c the rest. The probes' C types are
+    read from the header usdt-dtrace generates."""
+    with open(os.path.join(source_dir, "real", f"{name}.d")) as f:
+        text = f.read()
+    d_file = os.path.join(out, f"{name}.d")
+    with open(d_file, "w") as f:
+        f.write(text + "\nprovider harness {\n\tprobe done();\n};\n")
+    run(GENERATORS["usdt"] + PROGRAMS[name] + ["-h", "-s", d_file, "-o", "types.h"], cwd=out)
+    with open(os.path.join(out, "types.h")) as f:
+        header = f.read()
+    probes = []
+    for match in re.finditer(r"^USDT__DTRACE_PROBE\((\w+), (\w+), \(\w+, \w+, \w+(.*)\)\);\n"
+                             r"#define (\w+)\(", header, re.M):
+        provider, probe, types, macro = match.groups()
+        if probe != "done":
+            probes.append((f"{provider}:{probe}", macro, types.split(", ")[1:]))
+    check(probes, f"no probes read from usdt-dtrace's header for {name}.d")
+    halves = (probes[:len(probes) // 2], probes[len(probes) // 2:])
+    for part, half in zip("ab", halves):
+        lines = [f'#include "{name}_probes.h"', '#include "program.h"', "",
+                 "int probes_enabled_a(void);", "void workload_a(void);",
+                 "int probes_enabled_b(void);", "void workload_b(void);", "",
+                 f"int probes_enabled_{part}(void)", "{", "\treturn 0" +
+                 "".join(f" + !!{macro}_ENABLED()" for _, macro, _ in half) + ";", "}", "",
+                 f"void workload_{part}(void)", "{", "\tfor (int k = 1; k <= 2; k++) {"]
+        for i, (probe, macro, types) in enumerate(half):
+            values, formats, reports = [], [], []
+            for j, ctype in enumerate(types):
+                variable = f"v{i}_{j}"
+                if "*" in ctype:
+                    value = f'"{probe} {j}"' if "char" in ctype else f"&probes_enabled_{part}"
+                    formats.append("%llu")
+                    reports.append(f"P({variable})")
+                else:
+                    value = f"({ctype})(k * {j * 37 + i + 1} * (k == 2 ? -1 : 1))"
+                    unsigned = ctype.startswith("unsigned") or ctype.startswith("uint")
+                    formats.append("%llu" if unsigned else "%lld")
+                    reports.append(f"{'U' if unsigned else 'S'}({variable})")
+                values.append(f"\t\t{ctype} {variable} = {value};")
+            lines += values
+            lines.append(f"\t\t{macro}({', '.join(f'v{i}_{j}' for j in range(len(types)))});")
+            lines.append(f'\t\tREPORT("fire {probe}{"".join(" " + f for f in formats)}"'
+                         f'{"".join(", " + r for r in reports)});')
+        lines += ["\t}", "}", ""]
+        if part == "b":
+            lines += [f"const int probe_count = {len(probes) + 1};", "",
+                      "int probes_enabled(void)", "{",
+                      "\treturn probes_enabled_a() + probes_enabled_b() + !!HARNESS_DONE_ENABLED();",
+                      "}", "", "void workload(void)", "{", "\tworkload_a();", "\tworkload_b();",
+                      "}", "", "void fire_done(void)", "{", "\tHARNESS_DONE();", "}", ""]
+        with open(os.path.join(out, f"{name}_{part}.c"), "w") as f:
+            f.write("\n".join(lines))
+    return d_file
+
+
 def build(generator, name, optimization="-O2"):
     """Build program `name` with `generator`'s header and object: its path."""
     out = os.path.join(scratch, generator + optimization, name)
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     d_file = os.path.join(source_dir, f"{name}.d")
+    sources = [os.path.join(source_dir, f) for f in ("main.c", f"{name}_a.c", f"{name}_b.c")]
+    if name in REAL:
+        d_file = real_program(name, out)
+        sources[1:] = [os.path.join(out, f"{name}_{part}.c") for part in "ab"]
     tool = GENERATORS[generator] + PROGRAMS[name]
     # systemtap's dtrace writes temporary files in its working directory.
     run(tool + ["-h", "-s", d_file, "-o", f"{name}_probes.h"], cwd=out)
     objects = []
-    for source in ("main.c", f"{name}_a.c", f"{name}_b.c"):
-        obj = os.path.join(out, source.replace(".c", ".o"))
-        run(["cc", optimization] + CFLAGS + ["-I", out, "-I", root, "-c",
-                                             os.path.join(source_dir, source), "-o", obj])
+    for source in sources:
+        obj = os.path.join(out, os.path.basename(source).replace(".c", ".o"))
+        run(["cc", optimization] + CFLAGS + ["-I", out, "-I", root, "-I", source_dir, "-c",
+                                             source, "-o", obj])
         objects.append(obj)
     run(tool + ["-G", "-s", d_file, "-o", f"{name}_probes.o"] + objects, cwd=out)
     binary = os.path.join(out, name)

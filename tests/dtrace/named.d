@@ -13,7 +13,7 @@ provider named {
 	probe gc__start(int generation);   // a line comment
 	probe gc__done(long collected);
 	probe instance__new__start(const char *type_name, const char *module);
-	probe audit(const char *event, void *arg)
+	probe audit(const char *event, void *arg);
 	probe line(char *filename, unsigned long long lineno, _Bool traced);
 	probe done();
 };

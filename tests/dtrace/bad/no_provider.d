@@ -1,2 +1,2 @@
-/* expect: 1: no provider in the file */
+/* expect -h: 1: no provider in */
 typedef int nothing_t;
