@@ -158,32 +158,39 @@ typedef struct usdt_probe {
 #if defined(__x86_64__) && defined(__linux__)
 #include <elf.h>
 #include <sys/auxv.h>
+/* An address in the vDSO as a pointer; an int as unsigned long. */
+#ifdef __cplusplus
+#define USDT__VDSO(type, address) reinterpret_cast<type>(address)
+#define USDT__ULONG(i) static_cast<unsigned long>(i)
+#else
+#define USDT__VDSO(type, address) ((type)(address))
+#define USDT__ULONG(i) ((unsigned long)(i))
+#endif
 /* The running kernel's LINUX_VERSION_CODE (major << 16 | minor << 8 |
  * sublevel, the sublevel capped at 255), from the "Linux" note of the vDSO
  * the kernel maps into every process: no system call, so nothing a seccomp
  * filter can refuse or kill. 0 without a vDSO (vdso=0). */
 __attribute__((unused)) static unsigned long usdt__kernel_version(void)
 {
-	const unsigned char *vdso = (const unsigned char *)getauxval(AT_SYSINFO_EHDR);
-	const Elf64_Ehdr *ehdr = (const Elf64_Ehdr *)vdso;
+	unsigned long vdso = getauxval(AT_SYSINFO_EHDR);
+	const Elf64_Ehdr *ehdr = USDT__VDSO(const Elf64_Ehdr *, vdso);
 	int i;
 	if (!vdso)
 		return 0;
 	for (i = 0; i < ehdr->e_phnum; i++) {
-		const Elf64_Phdr *phdr =
-			(const Elf64_Phdr *)(vdso + ehdr->e_phoff + (size_t)i * ehdr->e_phentsize);
-		const unsigned char *note = vdso + phdr->p_offset;
-		const unsigned char *end = note + phdr->p_filesz;
+		const Elf64_Phdr *phdr = USDT__VDSO(const Elf64_Phdr *,
+			vdso + ehdr->e_phoff + USDT__ULONG(i) * ehdr->e_phentsize);
+		unsigned long note = vdso + phdr->p_offset, end = note + phdr->p_filesz;
 		if (phdr->p_type != PT_NOTE)
 			continue;
 		while (note + sizeof(Elf64_Nhdr) <= end) {
-			const Elf64_Nhdr *nhdr = (const Elf64_Nhdr *)note;
-			const unsigned char *name = note + sizeof(Elf64_Nhdr);
-			const unsigned char *desc = name + ((nhdr->n_namesz + 3) & ~3u);
+			const Elf64_Nhdr *nhdr = USDT__VDSO(const Elf64_Nhdr *, note);
+			const char *name = USDT__VDSO(const char *, note + sizeof(Elf64_Nhdr));
+			unsigned long desc = note + sizeof(Elf64_Nhdr) + ((nhdr->n_namesz + 3) & ~3u);
 			if (nhdr->n_type == 0 && nhdr->n_namesz == 6 && nhdr->n_descsz == 4 &&
 			    name[0] == 'L' && name[1] == 'i' && name[2] == 'n' && name[3] == 'u' &&
 			    name[4] == 'x')
-				return *(const Elf64_Word *)desc;
+				return *USDT__VDSO(const Elf64_Word *, desc);
 			note = desc + ((nhdr->n_descsz + 3) & ~3u);
 		}
 	}
