@@ -46,9 +46,10 @@
  *
  * WHERE A STATIC PROBE FIRES: a traced USDT_FIRE calls an out-of-line
  * function (one per probe and translation unit) whose x86-64 site is a 5-byte
- * nop the kernel can turn into a call (Linux 6.18), or a 1-byte nop on
- * kernels before 6.16; USDT_FIRE_UNGATED's site is a 1-byte nop inlined
- * where the compiler inlines. See "Probe sites" below.
+ * nop where the kernel turns it into a call and undoes that on detach, else
+ * a 1-byte nop (usdt__x86_site_nop(), below; docs/kernels.md);
+ * USDT_FIRE_UNGATED's site is a 1-byte nop inlined where the compiler
+ * inlines. See "Probe sites" below.
  *
  * TRACING
  *
@@ -572,13 +573,11 @@ static inline unsigned long long usdt_now_ns(void)
  *   ba2bfc97b4629, "uprobes/x86: Add support to optimize uprobes") turns
  *   into a call to its uprobe trampoline: the trampoline's call writes
  *   below the stack pointer, which is safe here and not in an inlined probe.
- *   Kernels before 6.16 (commit 610f6e14c29d, "uprobes/x86: Add support to
- *   emulate NOP instructions") single-step a 5-byte nop out of line, slower
- *   than the emulated 1-byte nop (0x90, emulated for years). So the function
- *   has both sites, and the first traced fire picks one, for the whole
- *   executable or shared library, from the running kernel's version: the
- *   5-byte nop from 6.16, the 1-byte nop before. A tracer attaches to both;
- *   one of them fires.
+ *   So the function has both sites, and the first traced fire picks one,
+ *   for the whole executable or shared library, by usdt__x86_site_nop():
+ *   the 5-byte nop where the kernel optimizes it and restores it on detach,
+ *   else the 1-byte nop (0x90, emulated for years). A tracer attaches to
+ *   both; one of them fires.
  * - usdt__fire_inline_PROBE, called by USDT_FIRE_UNGATED: one 1-byte nop,
  *   inlined at each call site when the compiler inlines (from -O1; not at
  *   -O0, gcc's -Og or with -fno-inline, where it stays one out-of-line copy
