@@ -1,10 +1,14 @@
 #!/bin/sh
-# run.sh demo | test | bench
+# run.sh demo | test | test-kernels [KERNEL...] | bench
 #
 # On Debian as root: installs what is missing, builds with meson and runs
 #   demo   the latency example under bpftrace, showing what the tracer saw
 #   test   the whole test suite: normal build, ASan+UBSan build, valgrind,
-#          aarch64 under qemu-user; tracer tests attach bpftrace for real
+#          aarch64 under qemu-user; tracer tests attach bpftrace for real;
+#          the tracer tests on three of Debian's kernels under qemu
+#   test-kernels
+#          the tracer tests on every Debian kernel of tests/kernels/run.py
+#          (or those named, e.g. 6.1 7.3) under qemu, one table
 #   bench  the benchmarks, printed as a markdown table
 set -eu
 cd "$(dirname "$0")"
@@ -20,6 +24,9 @@ TEST_PACKAGES="$TEST_PACKAGES systemd"
 CONSUMER_PACKAGES="cmake ruby ruby-ffi golang-go"
 # The tracer matrix (tests/test_tracer_matrix.py): bcc's tplist, perf.
 MATRIX_PACKAGES="bpfcc-tools linux-perf"
+# The kernel matrix (tests/kernels): guests under qemu, their root made by
+# debootstrap and packed with cpio.
+KERNEL_PACKAGES="qemu-system-x86 debootstrap cpio"
 
 # The Node.js binding: Debian's nodejs and libnode-dev (node_api.h), unless a
 # Node with its headers is installed already (NodeSource's nodejs ships them).
@@ -104,7 +111,8 @@ demo)
 	python3 examples/run.py latency build/examples/latency
 	;;
 test)
-	install $BASE_PACKAGES $TEST_PACKAGES $CONSUMER_PACKAGES $MATRIX_PACKAGES $(node_packages)
+	install $BASE_PACKAGES $TEST_PACKAGES $CONSUMER_PACKAGES $MATRIX_PACKAGES $KERNEL_PACKAGES \
+		$(node_packages)
 	aarch64_sysroot
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	# Newer Debian releases' tracers and compilers (tests/debian.py), fetched
@@ -127,6 +135,9 @@ test)
 		status=1
 	summary build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json \
 		build/meson-logs/valgrind-*.json || status=1
+	# Debian's kernels under qemu: the oldest, 6.18.15 (whose detach fault
+	# the site rule avoids) and the newest; test-kernels runs them all.
+	python3 tests/kernels/run.py build 6.1 6.18 7.3 || status=1
 	left=$(ls -A $defaults 2>/dev/null | sort | comm -13 build/default-dirs-before -)
 	if [ -n "$left" ]; then
 		printf 'run.sh: the tests left files in %s:\n%s\n' "$defaults" "$left"
@@ -134,13 +145,19 @@ test)
 	fi
 	exit $status
 	;;
+test-kernels)
+	shift
+	install $BASE_PACKAGES $TEST_PACKAGES $KERNEL_PACKAGES
+	setup build
+	python3 tests/kernels/run.py build "$@"
+	;;
 bench)
 	install $BASE_PACKAGES valgrind $CONSUMER_PACKAGES $(node_packages)
 	setup build-bench --buildtype=release
 	python3 bench/run.py build-bench
 	;;
 *)
-	echo "usage: $0 demo | test | bench" >&2
+	echo "usage: $0 demo | test | test-kernels [KERNEL...] | bench" >&2
 	exit 2
 	;;
 esac

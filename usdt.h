@@ -46,9 +46,10 @@
  *
  * WHERE A STATIC PROBE FIRES: a traced USDT_FIRE calls an out-of-line
  * function (one per probe and translation unit) whose x86-64 site is a 5-byte
- * nop the kernel can turn into a call (Linux 6.18), or a 1-byte nop on
- * kernels before 6.16; USDT_FIRE_UNGATED's site is a 1-byte nop inlined
- * where the compiler inlines. See "Probe sites" below.
+ * nop where the kernel turns it into a call and undoes that on detach, else
+ * a 1-byte nop (usdt__x86_site_nop(), below; docs/kernels.md);
+ * USDT_FIRE_UNGATED's site is a 1-byte nop inlined where the compiler
+ * inlines. See "Probe sites" below.
  *
  * TRACING
  *
@@ -160,27 +161,73 @@ typedef struct usdt_probe {
 #endif
 
 #if defined(__x86_64__) && defined(__linux__)
-#include <sys/utsname.h>
-/* Whether a uprobe on a 5-byte nop costs the running kernel no more than one
- * on the 1-byte nop 0x90, which every kernel emulates: from Linux 6.16, which
- * emulates every nop (commit 610f6e14c29d, "uprobes/x86: Add support to
- * emulate NOP instructions"); 6.18 turns it into a call to a trampoline,
- * cheaper still (commit ba2bfc97b462). Earlier kernels single-step it out of
- * line, several times slower. Read from the kernel's version, with one
- * uname() call; static probes decide by it, and dynamic ones under a seccomp
- * filter. */
-__attribute__((unused)) static int usdt__nop5_is_cheap(void)
+#include <elf.h>
+#include <sys/auxv.h>
+/* An address in the vDSO as a pointer; an int as unsigned long. */
+#ifdef __cplusplus
+#define USDT__VDSO(type, address) reinterpret_cast<type>(address)
+#define USDT__ULONG(i) static_cast<unsigned long>(i)
+#else
+#define USDT__VDSO(type, address) ((type)(address))
+#define USDT__ULONG(i) ((unsigned long)(i))
+#endif
+/* The running kernel's LINUX_VERSION_CODE (major << 16 | minor << 8 |
+ * sublevel, the sublevel capped at 255), from the "Linux" note of the vDSO
+ * the kernel maps into every process: no system call, so nothing a seccomp
+ * filter can refuse or kill. 0 without a vDSO (vdso=0). */
+__attribute__((unused)) static unsigned long usdt__kernel_version(void)
 {
-	struct utsname kernel;
-	int major = 0, minor = 0;
-	const char *c = kernel.release;
-	if (uname(&kernel) != 0)
+	unsigned long vdso = getauxval(AT_SYSINFO_EHDR);
+	const Elf64_Ehdr *ehdr = USDT__VDSO(const Elf64_Ehdr *, vdso);
+	int i;
+	if (!vdso)
 		return 0;
-	for (; *c >= '0' && *c <= '9'; c++)
-		major = major * 10 + (*c - '0');
-	for (c += *c == '.'; *c >= '0' && *c <= '9'; c++)
-		minor = minor * 10 + (*c - '0');
-	return major > 6 || (major == 6 && minor >= 16);
+	for (i = 0; i < ehdr->e_phnum; i++) {
+		const Elf64_Phdr *phdr = USDT__VDSO(const Elf64_Phdr *,
+			vdso + ehdr->e_phoff + USDT__ULONG(i) * ehdr->e_phentsize);
+		unsigned long note = vdso + phdr->p_offset, end = note + phdr->p_filesz;
+		if (phdr->p_type != PT_NOTE)
+			continue;
+		while (note + sizeof(Elf64_Nhdr) <= end) {
+			const Elf64_Nhdr *nhdr = USDT__VDSO(const Elf64_Nhdr *, note);
+			const char *name = USDT__VDSO(const char *, note + sizeof(Elf64_Nhdr));
+			unsigned long desc = note + sizeof(Elf64_Nhdr) + ((nhdr->n_namesz + 3) & ~3u);
+			if (nhdr->n_type == 0 && nhdr->n_namesz == 6 && nhdr->n_descsz == 4 &&
+			    name[0] == 'L' && name[1] == 'i' && name[2] == 'n' && name[3] == 'u' &&
+			    name[4] == 'x')
+				return *USDT__VDSO(const Elf64_Word *, desc);
+			note = desc + ((nhdr->n_descsz + 3) & ~3u);
+		}
+	}
+	return 0;
+}
+
+#define USDT__LINUX(major, minor, sublevel) ((major) << 16 | (minor) << 8 | (sublevel))
+/* The size in bytes of the nop at an out-of-line x86-64 site (a static
+ * probe's fire function, a dynamic probe's stub; never an inline site, whose
+ * red zone may be live) that a traced fire costs least with on the running
+ * kernel, and that costs nothing again once the tracer has gone:
+ *  10  Linux 7.2 and later optimize only `66 2e 0f 1f 84 00 00 00 00 00`
+ *      into `lea -0x80(%rsp),%rsp; call` a trampoline, red zone kept.
+ *   5  Linux 6.18 to 7.1 optimize `0f 1f 44 00 00` into a call to the
+ *      trampoline ("uprobes/x86: Add support to optimize uprobes", commit
+ *      ba2bfc97b462), but until the stable fix the detach path leaves the
+ *      call and the semaphore in place in the traced process (6.18.15,
+ *      6.19.11): the 5-byte nop only from the first stable release measured
+ *      to restore the site (tests/kernels: ./run.sh test-kernels).
+ *   1  Everywhere else: 0x90, which every kernel emulates after the
+ *      breakpoint. Before 6.16 a multi-byte nop is single-stepped, several
+ *      times slower; 6.16 and 6.17 emulate both at the same cost.
+ * The version comes from usdt__kernel_version(): no system call. */
+__attribute__((unused)) static int usdt__x86_site_nop(void)
+{
+	unsigned long v = usdt__kernel_version();
+	if (v >= USDT__LINUX(7, 2, 0))
+		return 10;
+	if ((v >= USDT__LINUX(6, 18, 44) && v < USDT__LINUX(6, 19, 0)) ||
+	    v >= USDT__LINUX(7, 1, 8))
+		return 5;
+	return 1;
 }
 #endif
 
@@ -563,13 +610,11 @@ static __inline__ unsigned long long usdt_now_ns(void)
  *   ba2bfc97b4629, "uprobes/x86: Add support to optimize uprobes") turns
  *   into a call to its uprobe trampoline: the trampoline's call writes
  *   below the stack pointer, which is safe here and not in an inlined probe.
- *   Kernels before 6.16 (commit 610f6e14c29d, "uprobes/x86: Add support to
- *   emulate NOP instructions") single-step a 5-byte nop out of line, slower
- *   than the emulated 1-byte nop (0x90, emulated for years). So the function
- *   has both sites, and the first traced fire picks one, for the whole
- *   executable or shared library, from the running kernel's version: the
- *   5-byte nop from 6.16, the 1-byte nop before. A tracer attaches to both;
- *   one of them fires.
+ *   So the function has both sites, and the first traced fire picks one,
+ *   for the whole executable or shared library, by usdt__x86_site_nop():
+ *   the 5-byte nop where the kernel optimizes it and restores it on detach,
+ *   else the 1-byte nop (0x90, emulated for years). A tracer attaches to
+ *   both; one of them fires.
  * - usdt__fire_inline_PROBE, called by USDT_FIRE_UNGATED: one 1-byte nop,
  *   inlined at each call site when the compiler inlines (from -O1; at gcc's
  *   -Og it stays one out-of-line copy per translation unit). Where nothing
@@ -653,19 +698,24 @@ static __inline__ unsigned long long usdt_now_ns(void)
  * an address that is a multiple of 8, so that it never crosses a page. */
 #define USDT__NOP5 ".balign 8\n990: .byte 0x0f, 0x1f, 0x44, 0x00, 0x00"
 #define USDT__NOP1 "990: nop"
-/* 0: not decided yet; 1: 1-byte nop sites; 2: 5-byte nop sites. */
+/* 0: not decided yet; else usdt__x86_site_nop() of the running kernel. */
 extern int usdt__site_choice;
 __attribute__((weak, visibility("hidden"))) int usdt__site_choice;
 __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 {
-	int choice = usdt__nop5_is_cheap() ? 2 : 1;
+	int choice = usdt__x86_site_nop();
 	__atomic_store_n(&usdt__site_choice, choice, __ATOMIC_RELAXED);
 	return choice;
 }
+/* A static probe's notes are fixed at build time and a tracer attaches to
+ * every one, but kernels before 7.2 refuse a uprobe on the 10-byte nop (its
+ * CS prefix): static probes have only 5-byte and 1-byte nop sites, and take
+ * the 1-byte one where the rule says 10 (7.2 and later do not optimize the
+ * 5-byte nop, which then costs the same as 0x90). */
 #define USDT__NOP5_SITES()                                                  \
-	(__atomic_load_n(&usdt__site_choice, __ATOMIC_RELAXED) == 2 ||       \
+	(__atomic_load_n(&usdt__site_choice, __ATOMIC_RELAXED) == 5 ||       \
 	 (__atomic_load_n(&usdt__site_choice, __ATOMIC_RELAXED) == 0 &&      \
-	  usdt__choose_sites() == 2))
+	  usdt__choose_sites() == 5))
 #define USDT__FIRE_SITES(site, ...)                            \
 	do {                                                   \
 		if (USDT__NOP5_SITES())                        \

@@ -50,10 +50,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -373,61 +371,28 @@ static size_t usdt_dyn_round_up(size_t n, size_t to)
 
 /* The stub: a nop the kernel replaces by a breakpoint, then a return.
  *
- * x86-64: every kernel with uprobes emulates the 1-byte nop 0x90 after the
- * breakpoint instead of single-stepping it out of line. Multi-byte nops were
- * single-stepped (about 4x the cost here) until Linux 6.16 ("uprobes/x86: Add
- * support to emulate NOP instructions", commit 610f6e14c29d); from then on
- * both cost the same. Linux 6.18 turns a uprobe on exactly the 5-byte nop
- * `0f 1f 44 00 00` into a call to a trampoline after its first hit
- * ("uprobes/x86: Add support to optimize uprobes", commit ba2bfc97b462),
- * which no breakpoint beats: about 1.3x faster per traced fire here. So: the
- * 5-byte nop where the kernel optimizes it, else 0x90, never slower. A stub
- * keeps nothing in its red zone, which the trampoline's call overwrites.
- *
- * The capability is detected, not the version: kernels that optimize have
- * the uprobe system call (x86-64 number 336) its trampoline enters, and it
- * answers a caller outside the trampoline with ENXIO ("uprobes/x86: Return
- * error from uprobe syscall when not called from trampoline", commit
- * d3aeb6d97b22, made for this very detection, in 6.18 with the system call
- * itself). Older kernels answer ENOSYS. Under a seccomp
- * filter the kit makes no system call the filter may not expect (a filter
- * that kills on unknown calls, as systemd's SystemCallFilter= does by
- * default, would kill the process on a kernel before 6.18, which does not
- * pass that call through): there the kernel's version decides, as for
- * usdt.h's static probes: the 5-byte nop from 6.16 on. A kernel that reports
- * an older version but has the optimization backported gets 0x90, which
- * only costs speed when traced.
+ * x86-64: the nop usdt.h's usdt__x86_site_nop() picks for the running
+ * kernel, the rule static probes' fire functions follow too (the reasons
+ * are there): the 10-byte nop on kernels that optimize it, the 5-byte nop
+ * on those that optimize it and undo it on detach, else 0x90. It reads the
+ * kernel's version from the vDSO, without a system call, so that no seccomp
+ * filter is ever asked. A stub keeps nothing in its red zone, which the
+ * 5-byte nop's trampoline call overwrites.
  *
  * aarch64: nop; ret. */
 #if defined(__x86_64__)
+static const unsigned char usdt_dyn_stub_nop10[] = { 0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00,
+						     0x00, 0x00, 0x00, 0x00, 0xc3 };
 static const unsigned char usdt_dyn_stub_nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00, 0xc3 };
 static const unsigned char usdt_dyn_stub_nop1[] = { 0x90, 0xc3 };
 
-#define USDT_DYN_SYS_UPROBE 336
-
-static int usdt_dyn_kernel_optimizes_nop5(void)
-{
-	static int known; /* 0 unknown, 1 no, 2 yes; any thread computes the same */
-	int answer = __atomic_load_n(&known, __ATOMIC_RELAXED);
-	if (!answer) {
-		int saved = errno;
-		if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0) {
-			long rc = syscall(USDT_DYN_SYS_UPROBE);
-			answer = rc == -1 && errno == ENXIO ? 2 : 1;
-		} else {
-			answer = usdt__nop5_is_cheap() ? 2 : 1;
-		}
-		errno = saved;
-		__atomic_store_n(&known, answer, __ATOMIC_RELAXED);
-	}
-	return answer == 2;
-}
-
 static const unsigned char *usdt_dyn_stub(size_t *size)
 {
-	int nop5 = usdt_dyn_kernel_optimizes_nop5();
-	*size = nop5 ? sizeof(usdt_dyn_stub_nop5) : sizeof(usdt_dyn_stub_nop1);
-	return nop5 ? usdt_dyn_stub_nop5 : usdt_dyn_stub_nop1;
+	int nop = usdt__x86_site_nop();
+	*size = nop == 10 ? sizeof(usdt_dyn_stub_nop10)
+		: nop == 5 ? sizeof(usdt_dyn_stub_nop5)
+			   : sizeof(usdt_dyn_stub_nop1);
+	return nop == 10 ? usdt_dyn_stub_nop10 : nop == 5 ? usdt_dyn_stub_nop5 : usdt_dyn_stub_nop1;
 }
 #else
 static const unsigned char usdt_dyn_stub_nop[] = { 0x1f, 0x20, 0x03, 0xd5, 0xc0, 0x03, 0x5f, 0xd6 };

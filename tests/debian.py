@@ -30,7 +30,7 @@ class FetchError(Exception):
     pass
 
 
-def _system_mirror():
+def mirror():
     """The URI this machine's apt fetches its own Debian release from."""
     codename = ""
     with open("/etc/os-release") as release:
@@ -66,7 +66,7 @@ class Sysroot:
                 *map(str, args)]
 
 
-def _apt(state, *args):
+def _options(state):
     options = []
     for key, value in (("Dir::Etc::SourceList", f"{state}/sources.list"),
                        ("Dir::Etc::SourceParts", f"{state}/sources.list.d"),
@@ -84,20 +84,57 @@ def _apt(state, *args):
                        ("APT::Architectures", ARCHITECTURE),
                        ("APT::Install-Recommends", "0")):
         options += ["-o", f"{key}={value}"]
-    result = subprocess.run(["apt-get", *options, "-qq", *args], capture_output=True, text=True,
+    return options
+
+
+def _apt(state, *args):
+    result = subprocess.run(["apt-get", *_options(state), "-qq", *args], capture_output=True, text=True,
                             env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
     if result.returncode != 0:
         raise FetchError(f"apt-get {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+
+
+def _state(base, suites):
+    """A private apt state under base whose sources are suites (main)."""
+    state = os.path.join(base, "apt")
+    for directory in ("sources.list.d", "preferences.d", "lists/partial",
+                      "cache/archives/partial"):
+        os.makedirs(os.path.join(state, directory), exist_ok=True)
+    uri = mirror()
+    with open(os.path.join(state, "sources.list"), "w") as sources:
+        for suite in suites:
+            sources.write(f"deb [signed-by={KEYRING}] {uri} {suite} main\n")
+    open(os.path.join(state, "status"), "w").close()
+    return state
+
+
+def download(cache_dir, suites, packages):
+    """The paths of packages' .deb files (without dependencies), taken from
+    suites and downloaded into cache_dir/debs if not there yet. A package
+    may be given as NAME=VERSION. Raises FetchError."""
+    base = os.path.abspath(cache_dir)
+    debs = os.path.join(base, "debs")
+    os.makedirs(debs, exist_ok=True)
+    with open(os.path.join(base, "lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        def found(package):
+            return glob.glob(os.path.join(debs, package.split("=")[0] + "_*.deb"))
+        wanted = [package for package in packages if not found(package)]
+        if wanted:
+            state = _state(base, suites)
+            _apt(state, "update")
+            result = subprocess.run(["apt-get", *_options(state), "-qq", "download", *wanted],
+                                    cwd=debs, capture_output=True, text=True)
+            if result.returncode != 0:
+                raise FetchError(f"apt-get download failed:\n{result.stdout}{result.stderr}")
+        return [found(package)[0] for package in packages]
 
 
 def fetch(cache_dir, suite, packages):
     """The Sysroot of suite with packages and their dependencies unpacked,
     fetching what is not there yet. Raises FetchError."""
     base = os.path.abspath(os.path.join(cache_dir, suite))
-    state, root = os.path.join(base, "apt"), os.path.join(base, "root")
-    for directory in ("sources.list.d", "preferences.d", "lists/partial",
-                      "cache/archives/partial"):
-        os.makedirs(os.path.join(state, directory), exist_ok=True)
+    root = os.path.join(base, "root")
     os.makedirs(root, exist_ok=True)
     with open(os.path.join(base, "lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -105,9 +142,7 @@ def fetch(cache_dir, suite, packages):
         have = set(open(done).read().split()) if os.path.exists(done) else set()
         wanted = sorted(set(packages) - have)
         if wanted:
-            with open(os.path.join(state, "sources.list"), "w") as sources:
-                sources.write(f"deb [signed-by={KEYRING}] {_system_mirror()} {suite} main\n")
-            open(os.path.join(state, "status"), "w").close()
+            state = _state(base, [suite])
             _apt(state, "update")
             _apt(state, "install", "--download-only", "-y", *wanted)
             unpacked = os.path.join(base, "unpacked")

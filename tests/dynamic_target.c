@@ -75,8 +75,8 @@ static void mixed_workload(void)
 		USDT_FIRE(d_counted, ++dynamic_fired);
 		USDT_FIRE(s_counted, ++static_fired);
 	}
-	printf("dynamic_fired=%llu static_fired=%llu trampoline=%s\n", dynamic_fired, static_fired,
-	       target_has_uprobes_trampoline() ? "yes" : "no");
+	printf("dynamic_fired=%llu static_fired=%llu trampoline=%s site=%d\n", dynamic_fired,
+	       static_fired, target_has_uprobes_trampoline() ? "yes" : "no", target_site_nop());
 
 	/* Unload while traced: the probes turn into no-ops at once. */
 	usdt_error err;

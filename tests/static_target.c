@@ -47,8 +47,9 @@ static void workload(void)
 		USDT_FIRE(p_counted, count_fire());
 		USDT_FIRE(p_zero);
 	}
-	printf("fired=%llu text=%p fired_address=%p trampoline=%s\n", fired, (const void *)text,
-	       (const void *)&fired, target_has_uprobes_trampoline() ? "yes" : "no");
+	printf("fired=%llu text=%p fired_address=%p trampoline=%s site=%d\n", fired,
+	       (const void *)text, (const void *)&fired,
+	       target_has_uprobes_trampoline() ? "yes" : "no", target_site_nop());
 	fflush(stdout);
 	USDT_FIRE(p_done);
 }

@@ -67,6 +67,18 @@ static int target_has_uprobes_trampoline(void)
 	return found;
 }
 
+/* The nop size of the kit's x86-64 out-of-line sites on this kernel (0
+ * elsewhere): a trampoline is expected where static sites are 5-byte nops
+ * and dynamic stubs 5- or 10-byte ones. */
+static int target_site_nop(void)
+{
+#if defined(__x86_64__)
+	return usdt__x86_site_nop();
+#else
+	return 0;
+#endif
+}
+
 /* The common protocol: report "ready", wait for the tracer, run the workload,
  * wait for the tracer to go away, report the semaphores each time. */
 static int target_run(const usdt_probe *const *probes, int n, void (*workload)(void))

@@ -233,7 +233,7 @@ class Elf:
     """What readelf shows of a linked file: sections, symbols, stapsdt notes."""
 
     def __init__(self, build, path):
-        self.name = os.path.basename(path)
+        self.name, self.path = os.path.basename(path), path
 
         def readelf(*options):
             result = build.run(["readelf", "--wide", *options, path])
@@ -290,6 +290,53 @@ class Elf:
         return None
 
 
+# x86-64 stack pointer moves a fire function makes, by instruction.
+STACK_MOVES = {"push": -8, "pop": 8, "call": 0, "ret": 0}
+
+
+def check_red_zone(build, elf, function):
+    """Nothing in an out-of-line fire function reads or writes memory below
+    the stack pointer (its red zone), where a kernel's uprobe trampoline call
+    writes when it optimizes a site (Linux 6.18: the 5-byte nop). Follows the
+    stack pointer and a frame pointer copied from it, from the entry on."""
+    symbol = next(s for s in elf.symbols if s["name"] == function and s["type"] == "FUNC")
+    result = build.run(["objdump", "-d", "--no-show-raw-insn", f"--start-address={symbol['value']}",
+                        f"--stop-address={symbol['value'] + symbol['size']}", elf.path])
+    rsp, rbp, body, what = 0, None, None, f"{elf.name}: {function}"
+    for line in result.stdout.splitlines():
+        match = re.match(r"\s*[0-9a-f]+:\s+(\S+)\s*(.*)", line)
+        if not match:
+            continue
+        op, operands = match.group(1), match.group(2).split("#")[0].strip()
+        # The code after a return is reached by a jump from the body: the
+        # stack as it was after the prologue.
+        prologue = op.startswith("push") or op.startswith("sub") or operands == "%rsp,%rbp"
+        if body is None and not prologue:
+            body = (rsp, rbp)
+        if op.startswith("ret"):
+            rsp, rbp = body or (rsp, rbp)
+            continue
+        for disp, base in re.findall(r"(-?0x[0-9a-f]+|-?\d+)?\(%(rsp|rbp)[,)]", operands):
+            at = int(disp or "0", 0) + (rsp if base == "rsp" else rbp if rbp is not None else 0)
+            if base == "rbp" and rbp is None:
+                continue  # rbp not a frame pointer here
+            if not build.check(at >= rsp, f"{what}: '{op} {operands}' reaches "
+                               f"{rsp - at} bytes below the stack pointer"):
+                return
+        stack = re.match(r"(sub|add)q?\s+\$(0x[0-9a-f]+|\d+),%rsp$", operands and f"{op} {operands}")
+        if op.startswith(("push", "pop")):
+            rsp += STACK_MOVES[op[:4] if op.startswith("push") else "pop"]
+        elif stack:
+            rsp += int(stack.group(2), 0) * (-1 if stack.group(1) == "sub" else 1)
+        elif op.startswith("mov") and operands == "%rsp,%rbp":
+            rbp = rsp
+        elif op.startswith("leave"):
+            rsp, rbp = rbp + 8, None
+        elif "%rsp" in operands.split(",")[-1] and not op.startswith(("cmp", "test")):
+            build.check(False, f"{what}: cannot follow the stack pointer past '{op} {operands}'")
+            return
+
+
 def check_probes(build, elf, expected):
     """The notes of elf are exactly the probes in expected (name -> argument
     specs), each fired somewhere, sharing one semaphore in .probes per probe."""
@@ -307,7 +354,7 @@ def check_probes(build, elf, expected):
                     f"{what} .probes is {probes['type']} {probes['flags']}, expected "
                     "file-backed (PROGBITS), allocated, writable, not executable")
     base = elf.sections.get(".stapsdt.base")
-    semaphores = {}
+    semaphores, fire_functions = {}, set()
     for name, specs in expected.items():
         probe = f"{what} {PROVIDER}:{name}"
         notes = by_name.get((PROVIDER, name), [])
@@ -318,8 +365,12 @@ def check_probes(build, elf, expected):
             build.check(found == specs, f"{probe} at {note['location']:#x} has arguments "
                         f"{' '.join(note['arguments']) or '(none)'}, expected "
                         f"{' '.join(s + '@' for s in specs) or '(none)'}")
-            build.check(elf.function_at(note["location"]) is not None,
+            function = elf.function_at(note["location"])
+            build.check(function is not None,
                         f"{probe} note at {note['location']:#x} is in no function")
+            if function and function.startswith("usdt__fire_") and \
+                    not function.startswith("usdt__fire_inline_"):
+                fire_functions.add(function)
             build.check(note["base"] == (base["address"] if base else 0),
                         f"{probe} note base {note['base']:#x} is not .stapsdt.base")
         addresses = {note["semaphore"] for note in notes}
@@ -335,6 +386,9 @@ def check_probes(build, elf, expected):
         build.check(len(defined) == 1 and defined[0]["value"] == address and
                     defined[0]["size"] == 2, f"{probe} semaphore {address:#x}: symbol "
                     f"{symbol} is {defined}, expected one 2-byte symbol at that address")
+    if os.uname().machine == "x86_64":
+        for function in sorted(fire_functions):
+            check_red_zone(build, elf, function)
     build.check(len(set(semaphores.values())) == len(semaphores),
                 f"{what} probes share a semaphore: {semaphores}")
     exported = [s["name"] for s in elf.dynamic_symbols if s["name"].endswith("_semaphore")]

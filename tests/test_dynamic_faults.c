@@ -9,16 +9,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *fail_function; /* which wrapped function fails, or NULL */
@@ -125,68 +121,6 @@ static void snapshot(char *out, size_t room, const usdt_probe *probe, const usdt
 enum operation { FIRST_LOAD, UNLOAD, RELOAD };
 static const char *const operation_names[] = { "first load", "unload", "reload" };
 
-/* The system calls usdt_dynamic.c makes through syscall(): the x86-64
- * stubs' nop is chosen by asking the kernel with the uprobe system call. */
-#define UPROBE_SYSCALL 336
-static int uprobe_syscalls;
-long __real_syscall(long number, ...);
-long __wrap_syscall(long number, ...);
-long __wrap_syscall(long number, ...)
-{
-	long a[6];
-	va_list ap;
-	va_start(ap, number);
-	for (int i = 0; i < 6; i++)
-		a[i] = va_arg(ap, long);
-	va_end(ap);
-	uprobe_syscalls += number == UPROBE_SYSCALL;
-	return __real_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
-}
-
-/* Under a seccomp filter the kit must not make that call: a filter may kill
- * the process on a system call it does not know (on kernels before 6.18,
- * which do not pass it through); the kernel's version decides instead. In a
- * child under a filter that allows everything, then in this process: a first
- * load asks only here. */
-static int check_no_uprobe_syscall_under_seccomp(void)
-{
-	fflush(stdout);
-	pid_t child = fork();
-	if (child == 0) {
-		struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-		struct sock_fprog prog = { 1, &allow };
-		usdt_error err;
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
-			_exit(3);
-		usdt_provider *p = usdt_provider_create("seccomp", &err);
-		if (!usdt_probe_add(p, "fire", 0, NULL, &err) || usdt_provider_load(p, &err) != 0)
-			_exit(4);
-		usdt_provider_destroy(p);
-		_exit(uprobe_syscalls != 0 ? 5 : 0);
-	}
-	int status = 0, failures = 0;
-	waitpid(child, &status, 0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		failures++;
-		printf("FAIL: a first load under a seccomp filter: child status %#x (5: it made "
-		       "the uprobe system call)\n", status);
-	}
-	usdt_error err;
-	usdt_provider *p = usdt_provider_create("no_seccomp", &err);
-	usdt_probe_add(p, "fire", 0, NULL, &err);
-	usdt_provider_load(p, &err);
-	usdt_provider_destroy(p);
-#if defined(__x86_64__)
-	if (uprobe_syscalls != 1) {
-		failures++;
-		printf("FAIL: a first load without seccomp made %d uprobe system calls, not 1\n",
-		       uprobe_syscalls);
-	}
-#endif
-	return failures;
-}
-
 static int run(usdt_provider *p, enum operation op, usdt_error *err)
 {
 	return op == UNLOAD ? usdt_provider_unload(p, err) : usdt_provider_load(p, err);
@@ -194,7 +128,7 @@ static int run(usdt_provider *p, enum operation op, usdt_error *err)
 
 int main(void)
 {
-	int failures = check_no_uprobe_syscall_under_seccomp(), cases = 0;
+	int failures = 0, cases = 0;
 	const enum usdt_type types[] = { USDT_INT32, USDT_STRING };
 	/* Each call failing once; then each failing from its nth call on, as
 	 * at vm.max_map_count, where every new mapping fails. */

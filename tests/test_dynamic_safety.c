@@ -9,7 +9,7 @@
  *   test_dynamic_safety DIR seccomp NR... load, fire, unload under a filter
  *                                         that kills on any system call but
  *                                         NR... (systemd's @system-service,
- *                                         from test_seccomp.py)
+ *                                         from test_seccomp_systemd.py)
  *   test_dynamic_safety DIR hold NAME     processes for test_reclaim_tracer.py
  *   test_dynamic_safety DIR churn NAME CRASH
  *   test_dynamic_safety DIR reclaim

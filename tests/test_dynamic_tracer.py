@@ -82,10 +82,12 @@ def check_output(target, listing, output, reloaded_output, named):
         check(tracing.bpftrace_map(output, f"{kind}_sum") ==
               fired * (fired + 1) // 2 + (reloaded * (reloaded + 1) // 2 if seen != fired else 0),
               f"{kind} argument sum differs")
-    kernel = tuple(int(part) for part in os.uname().release.split(".")[:2])
-    if kernel >= (6, 18) and os.uname().machine == "x86_64":
-        check(target.value("trampoline") == "yes",
-              f"kernel {os.uname().release} did not optimize the 5-byte nop uprobe into a call")
+    # Stubs are 5- or 10-byte nops where usdt.h's rule says the kernel
+    # optimizes them: there, and only there, a trampoline.
+    optimized = target.value("site") in ("5", "10")
+    check(target.value("trampoline") == ("yes" if optimized else "no"),
+          f"kernel {os.uname().release}: stubs nop{target.value('site')}, "
+          f"trampoline {target.value('trampoline')}")
     check(target.value("unloaded_enabled") == "0", "an unloaded probe reads as enabled")
     check(target.value("fired_unloaded") == "0", "an unloaded probe evaluated its arguments")
     check(target.value("path_unloaded") == "none", "an unloaded provider still has a path")
