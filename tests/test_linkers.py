@@ -3,9 +3,9 @@
   test_linkers.py REPOSITORY_ROOT SCRATCH_DIRECTORY
 
 Builds tests/linkers (a program firing usdt_linker:hit 1000 times) with gcc
--fuse-ld=bfd|gold|lld|mold, with the probe in the program, in a shared
-library, and declared by a header usdt-dtrace generates, and with clang and
-GNU ld, lld and mold; then traces each build with
+-fuse-ld=bfd|gold|lld|mold, with the probe in the program or in a shared
+library, declared by USDT_STATIC_PROBE or by a header usdt-dtrace generates,
+and with clang and GNU ld, lld and mold; then traces each build with
 bpftrace three ways:
   -c       bpftrace starts the program (the uprobe exists before the
            program maps its file: the kernel's delayed semaphore increment);
@@ -38,11 +38,12 @@ LINKERS = ("bfd", "gold", "lld", "mold")
 # (compiler, linker, where the probe is): every linker with gcc, also with
 # the probe in a shared library; clang with the linkers it can use.
 BUILDS = [("gcc", linker, where) for linker in LINKERS
-          for where in ("program", "library", "generated")] + \
+          for where in ("program", "library", "generated", "generated library")] + \
          [("clang", linker, "program") for linker in ("bfd", "lld", "mold")]
 
 WHERE = {"program": "probe in the program", "library": "probe in a shared library",
-         "generated": "probe from a usdt-dtrace header"}
+         "generated": "probe from a usdt-dtrace header",
+         "generated library": "probe from a usdt-dtrace header in a shared library"}
 
 
 def run(argv, **kwargs):
@@ -53,17 +54,17 @@ def run(argv, **kwargs):
 
 def build(compiler, linker, where):
     """The program's path and the path of the file holding the probe."""
-    out = os.path.join(SCRATCH, f"{compiler}-{linker}-{where}")
+    out = os.path.join(SCRATCH, f"{compiler}-{linker}-{where.replace(' ', '-')}")
     os.makedirs(out, exist_ok=True)
     flags = [compiler, "-O2", "-Wall", "-Wextra", "-Werror", f"-fuse-ld={linker}",
              f"-I{ROOT}", f"-I{SOURCES}"]
     program = os.path.join(out, "linker_target")
     main, probe = os.path.join(SOURCES, "main.c"), os.path.join(SOURCES, "probe.c")
-    if where == "generated":
+    if where.startswith("generated"):
         run([sys.executable, os.path.join(ROOT, "usdt-dtrace"), "-h", "-s",
              os.path.join(SOURCES, "probes.d"), "-o", os.path.join(out, "linker_probes.h")])
         flags += ["-DLINKER_GENERATED", f"-I{out}"]
-    if where in ("program", "generated"):
+    if not where.endswith("library"):
         run(flags + [main, probe, "-o", program])
         return program, program
     library = os.path.join(out, "liblinker_probe.so")
@@ -146,7 +147,7 @@ def main():
     for compiler, linker, where in BUILDS:
         program, path = build(compiler, linker, where)
         for way, trace in WAYS.items():
-            if way == "-c" and where == "library":
+            if way == "-c" and where.endswith("library"):
                 continue  # bpftrace 0.17 -c finds no library the child has not loaded yet
             cases += 1
             label = f"{compiler} -fuse-ld={linker}, {WHERE[where]}, bpftrace {way}"
