@@ -120,6 +120,12 @@ test)
 	export USDT_DEBIAN_CACHE="$PWD/build/debian"
 	matrix_bpftrace
 	status=0
+	# Dynamic providers' files go under the build directory, which a process
+	# uses only if every directory up to it is its user's or root's.
+	if [ "$(stat -c %u .)" != "$(id -u)" ] && [ "$(stat -c %u .)" != 0 ]; then
+		echo "run.sh: this clone belongs to another user: run the tests as its owner," \
+			"or as root in a clone of root's" >&2
+	fi
 	# The default directories of dynamic providers' files: the suite uses
 	# its own, and must leave nothing in these.
 	defaults="/run/usdt ${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/usdt}"

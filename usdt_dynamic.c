@@ -106,6 +106,8 @@ struct usdt_provider {
 	 * it from being reclaimed, or the unnamed file. -1 before. */
 	int fd;
 	int named;
+	dev_t held_dev; /* the named file, registered in usdt_dyn_held */
+	ino_t held_ino; /* 0 if none */
 	usdt_error fallback; /* why the last load did not use the first directory */
 	unsigned char *base; /* where the object is mapped, from the first load on */
 	size_t text_size;    /* pages of headers and stubs */
@@ -834,18 +836,106 @@ static int usdt_dyn_is_object_name(const char *name)
 	return 1;
 }
 
+/* The named files this process holds, with how many of its providers hold
+ * each: a reclaiming load skips them without a system call (a process with
+ * many providers would otherwise try each of its own files at every load).
+ * Open addressing; a count of 0 keeps its slot until the table grows. Under
+ * usdt_dyn_lock. */
+struct usdt_dyn_held_file {
+	dev_t dev;
+	ino_t ino; /* 0: an empty slot */
+	unsigned count;
+};
+static struct usdt_dyn_held_file *usdt_dyn_held;
+static size_t usdt_dyn_held_size, usdt_dyn_held_used;
+
+static struct usdt_dyn_held_file *usdt_dyn_held_slot(dev_t dev, ino_t ino)
+{
+	size_t mask = usdt_dyn_held_size - 1;
+	for (size_t i = (size_t)(ino ^ dev) * 0x9e3779b97f4a7c15u & mask;; i = (i + 1) & mask) {
+		struct usdt_dyn_held_file *slot = &usdt_dyn_held[i];
+		if (!slot->ino || (slot->ino == ino && slot->dev == dev))
+			return slot;
+	}
+}
+
+/* Count one more hold of the file st by this process: 0, or -1 if out of
+ * memory (the file is then tried, in vain, by reclaiming loads). */
+static int usdt_dyn_hold(const struct stat *st)
+{
+	pthread_mutex_lock(&usdt_dyn_lock);
+	int rc = 0;
+	if (2 * (usdt_dyn_held_used + 1) > usdt_dyn_held_size) {
+		size_t size = usdt_dyn_held_size ? 2 * usdt_dyn_held_size : 16;
+		struct usdt_dyn_held_file *old = usdt_dyn_held, *grown = calloc(size, sizeof(*grown));
+		size_t old_size = usdt_dyn_held_size;
+		if (grown) {
+			usdt_dyn_held = grown;
+			usdt_dyn_held_size = size;
+			usdt_dyn_held_used = 0;
+			for (size_t i = 0; i < old_size; i++)
+				if (old[i].count) {
+					*usdt_dyn_held_slot(old[i].dev, old[i].ino) = old[i];
+					usdt_dyn_held_used++;
+				}
+			free(old);
+		}
+		rc = grown ? 0 : -1;
+	}
+	if (rc == 0) {
+		struct usdt_dyn_held_file *slot = usdt_dyn_held_slot(st->st_dev, st->st_ino);
+		usdt_dyn_held_used += !slot->ino;
+		slot->dev = st->st_dev;
+		slot->ino = st->st_ino;
+		slot->count++;
+	}
+	pthread_mutex_unlock(&usdt_dyn_lock);
+	return rc;
+}
+
+static void usdt_dyn_unhold(dev_t dev, ino_t ino)
+{
+	pthread_mutex_lock(&usdt_dyn_lock);
+	struct usdt_dyn_held_file *slot = usdt_dyn_held_size ? usdt_dyn_held_slot(dev, ino) : NULL;
+	if (slot && slot->ino && slot->count)
+		slot->count--;
+	pthread_mutex_unlock(&usdt_dyn_lock);
+}
+
+static int usdt_dyn_held_here(dev_t dev, ino_t ino)
+{
+	pthread_mutex_lock(&usdt_dyn_lock);
+	int held = usdt_dyn_held_size && usdt_dyn_held_slot(dev, ino)->count > 0;
+	pthread_mutex_unlock(&usdt_dyn_lock);
+	return held;
+}
+
+/* Close a loaded object's descriptor, and for a named file (ino not 0)
+ * count one hold less. */
+static void usdt_dyn_close_file(int fd, dev_t dev, ino_t ino)
+{
+	if (ino)
+		usdt_dyn_unhold(dev, ino);
+	close(fd);
+}
+
 /* Remove every file of the kit in the directory dirfd that no process
  * holds: a loaded provider's file is locked shared by every process that
  * loaded it, and the kernel drops the lock when the last of them closes it
  * or dies. The lock taken exclusive, the name must still refer to the
- * locked file (a loader re-checks the same way after its lock). The file
- * with inode number held (this load's) is skipped. The number of files
- * removed, or a negative errno. */
-static int usdt_dyn_reclaim_at(int dirfd, ino_t held)
+ * locked file (a loader re-checks the same way after its lock). Files
+ * this process holds are skipped. The number of files removed, or a
+ * negative errno. */
+static int usdt_dyn_reclaim_at(int dirfd)
 {
+	struct stat dir;
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0 || fstat(fd, &dir) != 0) {
+		int code = errno;
+		if (fd >= 0)
+			close(fd);
+		return -code;
+	}
 	int removed = 0;
 	ssize_t n;
 	char entries[4096] __attribute__((aligned(8)));
@@ -853,8 +943,8 @@ static int usdt_dyn_reclaim_at(int dirfd, ino_t held)
 		for (ssize_t at = 0; at < n;) {
 			const struct dirent64 *e = (const void *)(entries + at);
 			at += e->d_reclen;
-			if (e->d_ino == held || (e->d_type != DT_REG && e->d_type != DT_UNKNOWN) ||
-			    !usdt_dyn_is_object_name(e->d_name))
+			if ((e->d_type != DT_REG && e->d_type != DT_UNKNOWN) ||
+			    !usdt_dyn_is_object_name(e->d_name) || usdt_dyn_held_here(dir.st_dev, e->d_ino))
 				continue;
 			int file = openat(dirfd, e->d_name,
 					  O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -1081,7 +1171,8 @@ static int usdt_dyn_hold_named(int dirfd, const char *name, const unsigned char 
  * opened by that name (so that the mapping shows it); then the directory's
  * files that no process holds are reclaimed. Sets provider->path. */
 static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
-			       const unsigned char *image, size_t size, usdt_error *err)
+			       const unsigned char *image, size_t size, struct stat *held,
+			       usdt_error *err)
 {
 	char name[USDT_NAME_MAX + 2 * USDT_DYN_BUILD_ID_SIZE + 8], mine[32] = "";
 	int n = snprintf(name, sizeof(name), "%s-", provider->name);
@@ -1095,7 +1186,6 @@ static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
 	if (user_dir)
 		snprintf(mine, sizeof(mine), "/usdt-%ld", (long)geteuid());
 	char quoted[USDT_DYN_QUOTED_SIZE];
-	struct stat st = { 0 };
 	int fd = -1;
 	if ((size_t)snprintf(provider->path, sizeof(provider->path), "%s%s/%s", dir, mine, name) >=
 	    sizeof(provider->path))
@@ -1104,10 +1194,12 @@ static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
 	else if (!usdt_dyn_exec_allowed(dirfd))
 		fd = usdt_dyn_fail(err, EACCES, "directory \"%s\" is on a file system mounted noexec",
 				   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
-	else if ((fd = usdt_dyn_hold_named(dirfd, name, image, size, &st)) < 0)
+	else if ((fd = usdt_dyn_hold_named(dirfd, name, image, size, held)) < 0)
 		usdt_dyn_fail(err, -fd, "cannot make %s: %s", provider->path, strerror(-fd));
+	if (fd >= 0 && usdt_dyn_hold(held) != 0)
+		held->st_ino = 0;
 	if (fd >= 0)
-		usdt_dyn_reclaim_at(dirfd, st.st_ino);
+		usdt_dyn_reclaim_at(dirfd);
 	else
 		provider->path[0] = '\0';
 	close(dirfd);
@@ -1204,12 +1296,13 @@ static int usdt_dyn_default_dirs(const char *dirs[3], char xdg[PATH_MAX])
  * default directories (the first that works; why the first failed goes to
  * *fallback), else an unnamed file. *named says which. */
 static int usdt_dyn_open_backing(struct usdt_provider *provider, const unsigned char *image,
-				 size_t size, int *named, usdt_error *fallback, usdt_error *err)
+				 size_t size, int *named, struct stat *held, usdt_error *fallback,
+				 usdt_error *err)
 {
 	*named = 1;
 	usdt_dyn_ok(fallback);
 	if (provider->dir && strcmp(provider->dir, USDT_DIR_MEMFD) != 0)
-		return usdt_dyn_open_named(provider, provider->dir, image, size, err);
+		return usdt_dyn_open_named(provider, provider->dir, image, size, held, err);
 	char xdg[PATH_MAX];
 	const char *dirs[3];
 	if (!provider->dir && !usdt_dyn_default_dirs(dirs, xdg)) {
@@ -1217,7 +1310,7 @@ static int usdt_dyn_open_backing(struct usdt_provider *provider, const unsigned 
 			usdt_error why;
 			int fd = !dirs[i] ? -1
 				 : dirs[i][0] == '/'
-					 ? usdt_dyn_open_named(provider, dirs[i], image, size, &why)
+					 ? usdt_dyn_open_named(provider, dirs[i], image, size, held, &why)
 					 : usdt_dyn_fail(&why, EINVAL, "$%s is not absolute",
 							 i ? "XDG_RUNTIME_DIR" : "USDT_DIR");
 			if (fd >= 0)
@@ -1246,7 +1339,7 @@ int usdt_dir_reclaim(const char *dir, usdt_error *err)
 		int user_dir, fd = usdt_dyn_open_dir(dirs[i], 0, &user_dir, err);
 		if (fd < 0 && dir)
 			return fd;
-		int rc = fd >= 0 ? usdt_dyn_reclaim_at(fd, 0) : 0;
+		int rc = fd >= 0 ? usdt_dyn_reclaim_at(fd) : 0;
 		if (fd >= 0)
 			close(fd);
 		if (rc < 0 && dir)
@@ -1501,6 +1594,7 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 	}
 	int named = 0, fd = -1, rc = 0;
 	usdt_error fallback;
+	struct stat held = { 0 };
 	if (usdt_dyn_image(provider, &l, image) != 0)
 		rc = usdt_dyn_fail(err, EIO, "libelf cannot write provider \"%s\": %s",
 				   provider->name, elf_errmsg(-1));
@@ -1509,7 +1603,7 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 		usdt_dyn_fail(err, -rc, "cannot make the stand-in for provider \"%s\": %s",
 			      provider->name, strerror(-rc));
 	if (rc == 0) {
-		fd = usdt_dyn_open_backing(provider, image, size, &named, &fallback, err);
+		fd = usdt_dyn_open_backing(provider, image, size, &named, &held, &fallback, err);
 		rc = fd < 0 ? fd : 0;
 	}
 	unsigned char *base = MAP_FAILED;
@@ -1543,7 +1637,7 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 	free(image);
 	if (rc != 0) {
 		if (fd >= 0)
-			close(fd);
+			usdt_dyn_close_file(fd, held.st_dev, held.st_ino);
 		free(jit);
 		free(symfile);
 		provider->path[0] = '\0';
@@ -1551,10 +1645,12 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 	}
 	/* The previous load's file and gdb's copy, kept by unload. */
 	if (provider->fd >= 0)
-		close(provider->fd);
+		usdt_dyn_close_file(provider->fd, provider->held_dev, provider->held_ino);
 	usdt_dyn_jit_free(provider);
 	provider->fd = fd;
 	provider->named = named;
+	provider->held_dev = held.st_dev;
+	provider->held_ino = held.st_ino;
 	provider->fallback = fallback;
 	provider->loaded = 1;
 	jit->symfile_addr = (const char *)symfile;
@@ -1598,11 +1694,11 @@ void usdt_provider_destroy(usdt_provider *provider)
 		return;
 #ifdef USDT_DYN_MACHINE
 	usdt_dyn_jit_free(provider);
+	if (provider->fd >= 0)
+		usdt_dyn_close_file(provider->fd, provider->held_dev, provider->held_ino);
 #endif
 	if (provider->base)
 		munmap(provider->base, provider->map_size);
-	if (provider->fd >= 0)
-		close(provider->fd);
 	for (int i = 0; i < provider->count; i++)
 		free(provider->probes[i]);
 	free(provider->probes);

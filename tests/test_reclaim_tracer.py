@@ -102,10 +102,15 @@ try:
         h.proc.stdin.write("exit\n")
         h.proc.stdin.flush()
         check(h.proc.wait(timeout=30) == 0, f"holder {h.pid} failed")
+    env = dict(os.environ, USDT_LIBRARY=os.path.abspath(library))
+    # A library built with AddressSanitizer needs its runtime loaded first.
+    asan = re.search(r"=> (\S*libasan\S*)", subprocess.run(["ldd", library], capture_output=True,
+                                                           text=True).stdout)
+    if asan:
+        env.update(LD_PRELOAD=asan.group(1), ASAN_OPTIONS="detect_leaks=0")
     command = subprocess.run(
         [sys.executable, os.path.join(source_root, "bindings", "python", "usdt.py"), "reclaim",
-         scratch], env=dict(os.environ, USDT_LIBRARY=os.path.abspath(library)),
-        capture_output=True, text=True)
+         scratch], env=env, capture_output=True, text=True)
     check(command.returncode == 0, f"usdt.py reclaim: {command.stderr}")
     removed = int(command.stdout.split()[0])
     left = os.listdir(scratch)
