@@ -212,12 +212,17 @@ def main():
         rows = list(pool.map(lambda kernel: test(*kernel), images))
     failed = not all(row[3] for row in rows)
     print()
-    print("| kernel | " + " | ".join(TESTS) + " | site chosen | traced cost nop5/nop1, nop10/nop1 |")
-    print("|---|" + "---|" * (len(TESTS) + 2))
+    print("| kernel (Debian) | vDSO says | tests passed | the kit's sites (traced) "
+          "| other sites traced, then detached | traced cost / nop1 |")
+    print("|---|---|---|---|---|---|")
     for kernel, results, report, ok, log in rows:
         sites = report["tests"].get("probe sites on this kernel", {})
-        print(f"| {kernel} | " + " | ".join(results) +
-              f" | {sites.get('site', '?')} | {sites.get('ratios', '?')} |")
+        passed = sum(result == "ok" for result in results)
+        failed_names = [name for name, result in zip(TESTS, results) if result != "ok"]
+        print(f"| {kernel} | {sites.get('vdso', '?')} | {passed}/{len(TESTS)}"
+              + (f" (failed: {', '.join(failed_names)})" if failed_names else "")
+              + f" | {sites.get('site', '?')} | {sites.get('kinds', '?')} "
+              f"| {sites.get('ratios', '?')} |")
     for kernel, results, report, ok, log in rows:
         for name, test in report["tests"].items():
             if test.get("result") != "ok":
