@@ -18,13 +18,19 @@ TEST_PACKAGES="g++ clang lld make libbpf-dev valgrind gcc-aarch64-linux-gnu libc
 # gdb for its probe tests; 32-bit headers for the -m32 compile matrix (not
 # gcc-multilib, which conflicts with gcc-aarch64-linux-gnu on Debian 12).
 TEST_PACKAGES="$TEST_PACKAGES gdb gcc-12-multilib g++-12-multilib"
-# Consumers of the installed kit (CMake) and the Python and Ruby bindings.
-CONSUMER_PACKAGES="cmake ruby ruby-ffi"
+# Consumers of the installed kit (CMake) and the Python, Ruby and Go bindings.
+CONSUMER_PACKAGES="cmake ruby ruby-ffi golang-go"
 # The tracer matrix (tests/test_tracer_matrix.py): bcc's tplist, perf.
 MATRIX_PACKAGES="bpfcc-tools linux-perf"
 # The kernel matrix (tests/kernels): guests under qemu, their root made by
 # debootstrap and packed with cpio.
 KERNEL_PACKAGES="qemu-system-x86 debootstrap cpio"
+
+# The Node.js binding: Debian's nodejs and libnode-dev (node_api.h), unless a
+# Node with its headers is installed already (NodeSource's nodejs ships them).
+node_packages() {
+	command -v node >/dev/null && [ -e /usr/include/node/node_api.h ] || echo nodejs libnode-dev
+}
 
 # apt-get install the packages that are not installed yet.
 install() {
@@ -103,7 +109,8 @@ demo)
 	python3 examples/run.py latency build/examples/latency
 	;;
 test)
-	install $BASE_PACKAGES $TEST_PACKAGES $CONSUMER_PACKAGES $MATRIX_PACKAGES $KERNEL_PACKAGES
+	install $BASE_PACKAGES $TEST_PACKAGES $CONSUMER_PACKAGES $MATRIX_PACKAGES $KERNEL_PACKAGES \
+		$(node_packages)
 	aarch64_sysroot
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	# Newer Debian releases' tracers and compilers (tests/debian.py), fetched
@@ -132,7 +139,7 @@ test-kernels)
 	python3 tests/kernels/run.py build "$@"
 	;;
 bench)
-	install $BASE_PACKAGES valgrind
+	install $BASE_PACKAGES valgrind $CONSUMER_PACKAGES $(node_packages)
 	setup build-bench --buildtype=release
 	python3 bench/run.py build-bench
 	;;

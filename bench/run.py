@@ -116,6 +116,29 @@ ROWS = [
     ("python", "python_traced",
      "Python: traced probe.fire(i) (bpftrace count()), ns/fire, and ratio to the C fire",
      "", ""),
+    ("ruby", "ruby_enabled",
+     "Ruby (bindings/ruby/usdt.rb): untraced tracepoint.enabled?, ns/read", "", ""),
+    ("ruby", "ruby_fire",
+     "Ruby: untraced tracepoint.fire(i) (enabled check), ns/call, and ratio to the C USDT_FIRE",
+     "", ""),
+    ("ruby", "ruby_traced",
+     "Ruby: traced tracepoint.fire(i) (bpftrace count()), ns/fire, and ratio to the C fire",
+     "", ""),
+    ("node", "node_enabled", "Node.js (bindings/node, Node-API): untraced probe.enabled, ns/read",
+     "", ""),
+    ("node", "node_fire",
+     "Node.js: untraced probe.fire(i) (enabled check), ns/call, and ratio to the C USDT_FIRE",
+     "", ""),
+    ("node", "node_traced",
+     "Node.js: traced probe.fire(i) (bpftrace count()), ns/fire, and ratio to the C fire",
+     "", ""),
+    ("go", "go_enabled", "Go (bindings/go, cgo): untraced probe.Enabled(), ns/read", "", ""),
+    ("go", "go_fire",
+     "Go: untraced probe.Fire(i) (enabled check, no cgo call), ns/call, and ratio to the C "
+     "USDT_FIRE", "", ""),
+    ("go", "go_cgo", "Go: one cgo call (usdt.ABIVersion()), for scale, ns/call", "", ""),
+    ("go", "go_traced",
+     "Go: traced probe.Fire(i) (bpftrace count()), ns/fire, and ratio to the C fire", "", ""),
 ]
 
 
@@ -328,54 +351,86 @@ def providers(bench_provider):
     return result
 
 
-PYTHON_ITERATIONS = 1_000_000  # per untraced Python loop run
-PYTHON_FIRES = 20_000  # per traced Python run
+# Per binding: untraced loop iterations per run, traced fires per run.
+BINDINGS = {"python": (1_000_000, 20_000), "ruby": (1_000_000, 20_000),
+            "node": (10_000_000, 20_000), "go": (10_000_000, 20_000)}
 
 
-def python(bench_fire, measured):
-    """bench/bench_python.py on the build's libusdt; ratios to the C
-    dynamic fire measured in the same run."""
-    build_dir = os.path.dirname(os.path.dirname(os.path.abspath(bench_fire)))
+def binding_command(language, build_dir):
+    """The argv that runs bench/bench_LANGUAGE on the build's libusdt, and its
+    environment."""
+    bench = os.path.dirname(os.path.abspath(__file__))
+    source = os.path.dirname(bench)
     library = os.path.join(build_dir, "libusdt.so")
     if not os.path.exists(library):
         raise NotMeasured(f"{library} is not built")
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_python.py")
     env = dict(os.environ, USDT_LIBRARY=library)
+    if language == "python":
+        return [sys.executable, os.path.join(bench, "bench_python.py")], env
+    if language == "ruby":
+        if shutil.which("ruby") is None:
+            raise NotMeasured("ruby is not installed")
+        return ["ruby", "-I", os.path.join(source, "bindings", "ruby"),
+                os.path.join(bench, "bench_ruby.rb")], env
+    if language == "node":
+        module = os.path.join(build_dir, "bindings", "node", "usdt.node")
+        if shutil.which("node") is None or not os.path.exists(module):
+            raise NotMeasured(f"node or {module} is missing")
+        return ["node", os.path.join(bench, "bench_node.js"), module], env
+    if shutil.which("go") is None:
+        raise NotMeasured("go is not installed")
+    import gobuild
+    built = gobuild.build(source, library, os.path.join(build_dir, "bench", "go-scratch"),
+                          {"bench_go": os.path.join(bench, "bench_go.go")}, vet=False)
+    return [built["bench_go"]], env
 
-    def ratio(python_ns, section):
+
+def binding(language, bench_fire, measured):
+    """bench/bench_LANGUAGE through the binding on the build's libusdt; ratios
+    to the C dynamic fire measured in the same run."""
+    build_dir = os.path.dirname(os.path.dirname(os.path.abspath(bench_fire)))
+    argv, env = binding_command(language, build_dir)
+    iterations, fires = BINDINGS[language]
+    key = language + "_"
+
+    def ratio(binding_ns, section):
         """'N× the C fire' from the C dynamic fire of section, if measured."""
         c_text = measured.get(section, {})
         if not isinstance(c_text, dict) or "dynamic_gated" not in c_text:
             return "C fire not measured"
         c_ns = float(c_text["dynamic_gated"].split()[0])
-        return f"{python_ns / c_ns:.0f}× the C fire's {c_ns:g} ns" if c_ns > 0 else "C fire 0 ns"
+        return (f"{binding_ns / c_ns:.{0 if binding_ns / c_ns >= 10 else 1}f}× the C fire's "
+                f"{c_ns:g} ns" if c_ns > 0 else "C fire 0 ns")
 
-    untraced = samples(run([sys.executable, script, "untraced", str(PYTHON_ITERATIONS),
-                            str(RUNS)], env=env).stdout)
-    median = {key: statistics.median(v) for key, v in untraced.items()}
-    enabled = median["python_enabled"] - median["python_empty"]
-    fire = median["python_fire"] - median["python_empty"]
-    values = {"python_enabled": f"{enabled:.1f} (empty loop subtracted)",
-              "python_fire": f"{fire:.1f} (empty loop subtracted; {ratio(fire, 'untraced')})"}
+    untraced = samples(run(argv + ["untraced", str(iterations), str(RUNS)], env=env).stdout)
+    median = {k: statistics.median(v) for k, v in untraced.items()}
+    enabled = median[key + "enabled"] - median[key + "empty"]
+    fire = median[key + "fire"] - median[key + "empty"]
+    values = {key + "enabled": f"{enabled:.1f} (empty loop subtracted)",
+              key + "fire": f"{fire:.1f} (empty loop subtracted; {ratio(fire, 'untraced')})"}
+    if key + "cgo" in median:
+        values[key + "cgo"] = f"{median[key + 'cgo'] - median[key + 'empty']:.1f}"
+    if key + "fire_allocs" in median:
+        values[key + "fire"] += f"; {median[key + 'fire_allocs']:g} heap allocations per call"
 
     problem = tracer_problem()
     if problem:
-        values["python_traced"] = f"not measured: {problem}"
+        values[key + "traced"] = f"not measured: {problem}"
         return values
-    argv = [sys.executable, script, "traced", str(PYTHON_FIRES), str(RUNS)]
-    output, trace = run_traced(argv, lambda path: f"""
-            usdt:{path}:bench_py:fire {{ @python_traced = count(); }}
-            usdt:{path}:bench_py:done {{ exit(); }}""", env=env, values=values)
+    provider = {"python": "bench_py", "ruby": "bench_rb"}.get(language, "bench_" + language)
+    output, trace = run_traced(argv + ["traced", str(fires), str(RUNS)], lambda path: f"""
+            usdt:{path}:{provider}:fire {{ @traced = count(); }}
+            usdt:{path}:{provider}:done {{ exit(); }}""", env=env, values=values)
     fired = int(re.search(r"^fired (\d+)$", output, re.M).group(1))
-    counted = re.search(r"^@python_traced: (\d+)$", trace, re.M)
+    counted = re.search(r"^@traced: (\d+)$", trace, re.M)
     if not counted or int(counted.group(1)) != fired:
-        values["python_traced"] = (f"**COUNT MISMATCH: bpftrace counted "
-                                   f"{counted and counted.group(1)} of {fired} fires**")
-        raise Broken("bpftrace lost Python fires", values)
+        values[key + "traced"] = (f"**COUNT MISMATCH: bpftrace counted "
+                                  f"{counted and counted.group(1)} of {fired} fires**")
+        raise Broken(f"bpftrace lost {language} fires", values)
     ns = statistics.median(samples("\n".join(line for line in output.splitlines()
-                                             if line.startswith("python_traced ")))
-                           ["python_traced"])
-    values["python_traced"] = f"{ns:.0f} ({fired} fires, all counted; {ratio(ns, 'traced')})"
+                                             if line.startswith(key + "traced ")))
+                           [key + "traced"])
+    values[key + "traced"] = f"{ns:.0f} ({fired} fires, all counted; {ratio(ns, 'traced')})"
     return values
 
 
@@ -418,8 +473,9 @@ def main():
                                       ("inline", inline, "bench_fire"),
                                       ("traced", traced, "bench_fire"),
                                       ("providers", providers, "bench_provider"),
-                                      ("python", lambda bench_fire: python(bench_fire, measured),
-                                       "bench_fire")):
+                                      *((language, lambda bench_fire, language=language:
+                                         binding(language, bench_fire, measured), "bench_fire")
+                                        for language in BINDINGS)):
         try:
             measured[section] = measure(programs[program])
         except NotMeasured as reason:
@@ -460,9 +516,12 @@ def main():
   again; median and interquartile range. With USDT_BENCH_LIBSTAPSDT=PATH (the older
   runtime-probe library's shared object, loaded with dlopen), each sample is followed by
   the same provider made, loaded, unloaded and loaded again with it.
-- Python: bench/bench_python.py through bindings/python/usdt.py on the build's libusdt,
-  {PYTHON_ITERATIONS:,} iterations per untraced loop run (an empty Python loop subtracted),
-  {PYTHON_FIRES:,} fires per traced run; ratios to the C dynamic USDT_FIRE of the same run.""")
+- Bindings: bench/bench_python.py, bench_ruby.rb, bench_node.js and bench_go.go through
+  their binding on the build's libusdt, {BINDINGS['python'][0]:,} (Python, Ruby) or
+  {BINDINGS['go'][0]:,} (Node.js, Go) iterations per untraced loop run (the language's
+  empty loop subtracted), {BINDINGS['python'][1]:,} fires per traced run; ratios to the C
+  dynamic USDT_FIRE of the same run. Go's heap allocations per untraced Fire from
+  runtime.MemStats.""")
     sys.exit(1 if broken else 0)
 
 

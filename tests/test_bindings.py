@@ -2,12 +2,16 @@
 listed and attached, every value exact (64-bit extremes, narrow types,
 strings), counts equal to the fires made while enabled, the latency helper,
 errors raised with the library's message, unload and reload while traced;
-for Python also a thread pool firing while another thread unloads.
+for Python a thread pool, for Node.js worker threads and for Go goroutines
+on their own OS threads, firing while another thread unloads.
 
     test_bindings.py python trace|threads|example LIBRARY SOURCE
     test_bindings.py ruby trace|example LIBRARY SOURCE
+    test_bindings.py node trace|threads|example LIBRARY SOURCE MODULE
+    test_bindings.py go trace|threads|example LIBRARY SOURCE SCRATCH
 
-LIBRARY is the built libusdt.so, given to the bindings as USDT_LIBRARY.
+LIBRARY is the built libusdt.so, given to the bindings as USDT_LIBRARY;
+MODULE the built usdt.node; SCRATCH a directory for the Go build.
 """
 
 import os
@@ -24,13 +28,26 @@ tracing.require_tracer()
 # the binding and the built library.
 bindings = os.path.join(source, "bindings", language)
 os.environ["USDT_LIBRARY"] = os.path.abspath(library)
+extension = {"python": "py", "ruby": "rb", "node": "js", "go": "go"}[language]
+target_program = os.path.join(source, "tests", f"{language}_target.{extension}")
+example_program = os.path.join(bindings, "example/main.go" if language == "go"
+                               else f"example.{extension}")
+prefix = {"python": "py", "ruby": "rb"}.get(language, language)  # of provider names
 if language == "python":
     os.environ["PYTHONPATH"] = bindings
-    interpreter = [sys.executable]
+    command, example_command = [sys.executable, target_program], [sys.executable, example_program]
+elif language == "ruby":
+    command = ["ruby", "-I", bindings, target_program]
+    example_command = ["ruby", "-I", bindings, example_program]
+elif language == "node":
+    module = os.path.abspath(sys.argv[5])
+    command, example_command = ["node", target_program, module], ["node", example_program, module]
 else:
-    interpreter = ["ruby", "-I", bindings]
-target_program = os.path.join(source, "tests", f"{language}_target." +
-                              {"python": "py", "ruby": "rb"}[language])
+    import gobuild
+    built = gobuild.build(source, library, sys.argv[5], {"target": target_program,
+                                                        "example": example_program})
+    command, example_command = [built["target"]], [built["example"]]
+true, false = ("True", "False") if language == "python" else ("true", "false")
 
 
 def read_until(target, prefix):
@@ -48,8 +65,9 @@ def listed(path):
 
 
 def trace():
-    target = tracing.Target(interpreter + [target_program, "trace"])
-    prefix = "py" if language == "python" else "rb"
+    # Node.js and Go check their arguments on a traced probe, "small".
+    small = language in ("node", "go")
+    target = tracing.Target(command + ["trace"])
     provider = f"{prefix}_probes"
     path = target.value("path")
     first = second = None
@@ -67,13 +85,15 @@ def trace():
                                      arg0, arg1, arg2, arg3, str(arg4)); }}
             {probe}:counted {{ @counted = count(); @sum = sum(arg0); }}
             {probe}:latency {{ printf("latency %lu %s\\n", arg0, str(arg1)); }}
+            {f"{probe}:small {{ @small = count(); }}" if small else ""}
             {probe}:done {{ exit(); }}""", target=target)
         output = tracing.bpftrace_finish(first)
         reloaded = read_until(target, "reloaded path=").split("=", 1)[1]
-        check(reloaded != "None", "no path after reload")
+        check(reloaded not in ("None", "null", ""), "no path after reload")
+        # After the reload, by PID (any path the process maps).
         second = tracing.bpftrace_start(f"""
-            usdt:{reloaded}:{provider}:counted {{ @reloaded = count(); }}
-            usdt:{reloaded}:{provider}:done {{ exit(); }}""", target=target)
+            usdt:*:{provider}:counted {{ @reloaded = count(); }}
+            usdt:*:{provider}:done {{ exit(); }}""", pid=int(target.value("pid")), target=target)
         reloaded_output = tracing.bpftrace_finish(second)
         target.finish()
     finally:
@@ -84,7 +104,6 @@ def trace():
 
     target.check_semaphore_flips()
     values = [line for line in output.splitlines() if line.startswith(("values ", "narrow "))]
-    true = "true" if language == "ruby" else "True"
     check(values == [
         "values -9223372036854775808 18446744073709551615 -128 255 strïng 1",
         "values 9223372036854775807 0 127 0 bytes 0",
@@ -103,7 +122,6 @@ def trace():
     check(target.value("untraced_clock_reads") == "0" and
           target.value("untraced_block_ran") == true,
           f"the latency helper untraced: {target.lines}")
-    false = "false" if language == "ruby" else "False"
     check(f"unloaded enabled=0 fired={false}" in "\n".join(target.lines),
           f"unloaded probe: {target.lines}")
     reloaded_fired = int(target.value("reloaded_fired"))
@@ -132,19 +150,18 @@ def check_errors(target):
     for name, pattern in expected.items():
         check(name in errors and re.match(pattern, errors[name]),
               f"{language}: {name} raised {errors.get(name)!r}, expected /{pattern}/")
-    false = "false" if language == "ruby" else "False"
     check(f"closed_enabled=0 closed_fire={false}" in target.lines,
           f"a closed provider's probe: {target.lines}")
 
 
 def threads():
-    target = tracing.Target(interpreter + [target_program, "threads"])
+    target = tracing.Target(command + ["threads"])
     path, control = target.value("path"), target.value("control")
     tracer = None
     try:
         tracer = tracing.bpftrace_start(f"""
-            usdt:{path}:py_threads:counted {{ @counted = count(); }}
-            usdt:{control}:py_control:done {{ exit(); }}""", target=target)
+            usdt:{path}:{prefix}_threads:counted {{ @counted = count(); }}
+            usdt:{control}:{prefix}_control:done {{ exit(); }}""", target=target)
         output = tracing.bpftrace_finish(tracer)
         target.finish()
     finally:
@@ -155,6 +172,9 @@ def threads():
                                    for key in ("workers", "calls", "fired", "late"))
     counted = tracing.bpftrace_map(output, "counted")
     check(late == 0, f"{late} fires reported fired after the last unload returned")
+    if language == "go":  # goroutines locked to their own OS threads
+        tids = int(target.value("tids"))
+        check(tids == workers, f"{workers} goroutines fired from {tids} OS threads")
     check(counted > 0, f"bpftrace counted no fire:\n{output}")
     # A fire that saw the semaphore raised just before an unload calls the
     # stand-in's stub, which no tracer sees: at most one per worker and unload.
@@ -162,15 +182,16 @@ def threads():
     check(0 <= fired - counted <= workers * unloads,
           f"{fired} fires reported fired, bpftrace counted {counted} ({workers} workers, "
           f"{unloads} unloads)")
-    print(f"ok: {workers} threads, {calls} calls, {fired} fired while traced, {counted} "
+    kind = {"go": "goroutines on their own OS threads", "node": "worker threads"}.get(language,
+                                                                                   "threads")
+    print(f"ok: {workers} {kind}, {calls} calls, {fired} fired while traced, {counted} "
           f"counted, through an unload and 20 reloads")
 
 
 def example():
     """The binding's example program under its bpftrace script."""
     directory = bindings
-    program = os.path.join(directory, "example." + {"python": "py", "ruby": "rb"}[language])
-    proc = subprocess.Popen(interpreter + [program, "--count", "300"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen(example_command + ["--count", "300"], stdout=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, text=True)
     try:
         lines = []
@@ -192,7 +213,7 @@ def example():
     routes = dict(re.findall(r"^@requests\[(\S+)\]: (\d+)$", output, re.M))
     check(routes == {"/": "100", "/search": "100", "/cart": "100"},
           f"requests per route:\n{output}")
-    buckets = [int(n) for n in re.findall(r"^\[.*\)\s+(\d+) \|", output, re.M)]
+    buckets = [int(n) for n in re.findall(r"^\[[^]\n]*[\])]\s+(\d+) \|", output, re.M)]
     check(sum(buckets) == 300, f"latency histogram holds {sum(buckets)} of 300:\n{output}")
     print(f"ok: the {language} example under example.bt: 300 requests per route, "
           f"300 latencies")
@@ -201,7 +222,7 @@ def example():
 if mode == "trace":
     check_errors(trace())
     print(f"ok: {language}: listed, values exact, 1000 fires counted, the latency helper, "
-          f"errors with the library's messages, unload and reload traced (500 fires)")
+          f"errors with the library's messages, unload and reload traced (500 fires, by PID)")
 elif mode == "threads":
     threads()
 else:

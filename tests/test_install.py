@@ -12,7 +12,9 @@ tests, examples or benchmarks); programs built with `pkg-config --cflags
 --libs usdt-dynamic` (shared), `--static` (libusdt.a) and `pkg-config usdt`
 (header only). cmake-package: find_package(usdt CONFIG) against that DESTDIR,
 with its version check. cmake-subdirectory: add_subdirectory of the source
-tree."""
+tree. system: the README's `meson install` into /usr/local of a fresh root (a
+private mount namespace), then a pkg-config consumer, Python, Ruby and Go
+(cgo with pkg-config) load libusdt with no other step."""
 
 import json
 import os
@@ -150,16 +152,25 @@ def cmake(*definitions, expect_failure=False):
 if mode == "pkg-config":
     destdir = install()
     check_installed(destdir)
-    env = dict(os.environ, PKG_CONFIG_PATH=destdir + os.path.join(libdir, "pkgconfig"),
+    # Only the kit's .pc files: as on a machine without libelf-dev.
+    env = dict(os.environ, PKG_CONFIG_LIBDIR=destdir + os.path.join(libdir, "pkgconfig"),
                PKG_CONFIG_SYSROOT_DIR=destdir)
+    env.pop("PKG_CONFIG_PATH", None)
 
     def pkg_config(*args):
         return run(["pkg-config"] + list(args), env=env).split()
 
+    check(subprocess.run(["pkg-config", "--exists", "libelf"], env=env).returncode != 0,
+          "libelf.pc is found with PKG_CONFIG_LIBDIR set to the kit's directory")
     check(pkg_config("--modversion", "usdt") == [version], "usdt.pc has another version")
     check(pkg_config("--modversion", "usdt-dynamic") == [version], "usdt-dynamic.pc version")
-    check("libelf" in pkg_config("--print-requires-private", "usdt-dynamic"),
-          "usdt-dynamic.pc does not require libelf privately")
+    check(pkg_config("--print-requires-private", "usdt-dynamic") == [],
+          "usdt-dynamic.pc requires another package privately")
+    check(pkg_config("--libs-only-l", "usdt-dynamic") == ["-lusdt"],
+          "a shared link of usdt-dynamic takes more than -lusdt")
+    check({"-lusdt", "-lelf", "-lz"} <= set(pkg_config("--static", "--libs-only-l",
+                                                       "usdt-dynamic")),
+          "a static link of usdt-dynamic does not get libelf and zlib")
     check(pkg_config("--libs", "usdt") == [], "usdt.pc links a library")
     cc = os.environ.get("CC", "cc")
     shared, static, header = (os.path.join(work, name) for name in
@@ -184,6 +195,92 @@ if mode == "pkg-config":
     trace(shared, env=dict(os.environ, LD_LIBRARY_PATH=destdir + libdir))
     print(f"ok: installed {version} into a DESTDIR; pkg-config consumers (shared, static, "
           f"header) built, the shared one traced with exact values and counts")
+elif mode == "system":
+    # The README's steps in a fresh root: a private mount namespace with an
+    # empty /usr/local and copies of /etc and ldconfig's cache, gone with it.
+    check(prefix == "/usr/local", f"the build's prefix is {prefix}, not the README's /usr/local")
+    run(["unshare", "--mount", "--propagation", "private", sys.executable, __file__,
+         "system-root", source, build, scratch])
+    print(f"ok: meson install into /usr/local of a fresh root; a pkg-config consumer, "
+          f"Python, Ruby and Go load libusdt.so.{abi} from it with no other step, traced")
+elif mode == "system-root":
+    overlay = os.path.join(work, "overlay")
+    os.makedirs(overlay, exist_ok=True)
+    run(["mount", "-t", "tmpfs", "tmpfs", overlay])
+    os.makedirs(os.path.join(overlay, "upper"))
+    os.makedirs(os.path.join(overlay, "work"))
+    run(["mount", "-t", "tmpfs", "tmpfs", prefix])
+    run(["mount", "-t", "overlay", "overlay", "-o", f"lowerdir=/etc,upperdir={overlay}/upper,"
+         f"workdir={overlay}/work", "/etc"])
+    if os.path.isdir("/var/cache/ldconfig"):
+        run(["mount", "-t", "tmpfs", "tmpfs", "/var/cache/ldconfig"])
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("LD_LIBRARY_PATH", "USDT_LIBRARY", "PKG_CONFIG_PATH",
+                        "PKG_CONFIG_LIBDIR", "PYTHONPATH", "RUBYLIB", "DESTDIR")}
+    run(["meson", "install", "-C", build, "--no-rebuild"], env=env)
+    consumer = os.path.join(work, "consumer")
+    flags = run(["pkg-config", "--cflags", "--libs", "usdt-dynamic"], env=env).split()
+    run([os.environ.get("CC", "cc"), "-o", consumer,
+         os.path.join(consumer_source, "consumer.c")] + flags, env=env)
+    trace(consumer, env=env)
+    library = os.path.join(libdir, f"libusdt.so.{abi}")
+    bindings = os.path.join(source, "bindings")
+    maps = "open('/proc/self/maps').read()"
+    python = run([sys.executable, "-c", f"""
+import usdt
+provider = usdt.Provider("installed_python")
+provider.probe("hello", int)
+provider.load()
+provider.close()
+print(usdt.abi_version(), {library!r} in {maps})"""],
+                 env=dict(env, PYTHONPATH=os.path.join(bindings, "python")))
+    check(python.split() == [abi, "True"], f"python: {python}")
+    ruby = run(["ruby", "-I", os.path.join(bindings, "ruby"), "-e", f"""
+require 'usdt'
+provider = USDT::Provider.new('installed_ruby')
+provider.tracepoint('hello', Integer)
+provider.load
+provider.destroy
+puts USDT.abi_version, File.read('/proc/self/maps').include?({library!r})"""], env=env)
+    check(ruby.split() == [abi, "true"], f"ruby: {ruby}")
+    # Go: cgo finds the installed kit with pkg-config; the program loads it.
+    check(shutil.which("go") or os.environ.get("CI") != "true", "go is missing")
+    if not shutil.which("go"):
+        print("SKIP: go is not installed: the Go part of this test did not run")
+        sys.exit(tracing.SKIP)
+    program = os.path.join(work, "installed.go")
+    with open(program, "w") as f:
+        f.write(f"""package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"usdt"
+)
+
+func main() {{
+	provider, err := usdt.NewProvider("installed_go")
+	if err == nil {{
+		_, err = provider.AddProbe("hello", usdt.Int64)
+	}}
+	if err == nil {{
+		err = provider.Load()
+	}}
+	if err != nil {{
+		panic(err)
+	}}
+	provider.Close()
+	maps, _ := os.ReadFile("/proc/self/maps")
+	fmt.Println(usdt.ABIVersion(), strings.Contains(string(maps), {json.dumps(library)}))
+}}
+""")
+    import gobuild
+    built = gobuild.build(source, library, os.path.join(work, "go"), {"installed": program},
+                          env=env, installed=True, vet=False)
+    go = run([built["installed"]], env=env)
+    check(go.split() == [abi, "true"], f"go: {go}")
 elif mode == "cmake-package":
     destdir = install()
     found = destdir + prefix

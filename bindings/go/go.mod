@@ -1,0 +1,3 @@
+module usdt
+
+go 1.19
