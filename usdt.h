@@ -211,10 +211,10 @@ __attribute__((unused)) static unsigned long usdt__kernel_version(void)
  *      into `lea -0x80(%rsp),%rsp; call` a trampoline, red zone kept.
  *   5  Linux 6.18 to 7.1 optimize `0f 1f 44 00 00` into a call to the
  *      trampoline ("uprobes/x86: Add support to optimize uprobes", commit
- *      ba2bfc97b462), but until the stable fix the detach path leaves the
- *      call and the semaphore in place in the traced process (6.18.15,
- *      6.19.11): the 5-byte nop only from the first stable release measured
- *      to restore the site (tests/kernels: ./run.sh test-kernels).
+ *      ba2bfc97b462), but the detach path may leave the call and the
+ *      semaphore in place in the traced process (6.18.15, 6.19.14, 7.0.13;
+ *      once on 7.1.13): the 5-byte nop only on 6.18 from 6.18.44, measured
+ *      to restore the site (docs/kernels.md; ./run.sh test-kernels).
  *   1  Everywhere else: 0x90, which every kernel emulates after the
  *      breakpoint. Before 6.16 a multi-byte nop is single-stepped, several
  *      times slower; 6.16 and 6.17 emulate both at the same cost.
@@ -224,8 +224,7 @@ __attribute__((unused)) static int usdt__x86_site_nop(void)
 	unsigned long v = usdt__kernel_version();
 	if (v >= USDT__LINUX(7, 2, 0))
 		return 10;
-	if ((v >= USDT__LINUX(6, 18, 44) && v < USDT__LINUX(6, 19, 0)) ||
-	    v >= USDT__LINUX(7, 1, 8))
+	if (v >= USDT__LINUX(6, 18, 44) && v < USDT__LINUX(6, 19, 0))
 		return 5;
 	return 1;
 }

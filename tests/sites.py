@@ -121,6 +121,16 @@ def ip_counts(output, name):
     return {int(k): int(v) for k, v in re.findall(rf"^@{name}\[(\d+)\]: (\d+)$", output, re.M)}
 
 
+def same_nop(before, after):
+    """Whether after is the nop before was: the same bytes, or for the 10-byte
+    nop `nopw %cs:disp32(base,index,scale)` the same first five (7.2 restores
+    only those on detach, leaving its call's bytes as the SIB byte and
+    displacement of the same nop) and the same bytes after it."""
+    if before.startswith(NOPS[10]):
+        return after[:5] == before[:5] and after[10:] == before[10:]
+    return after == before
+
+
 def kind_of(code):
     """What a traced site's first bytes are now."""
     if code[:1] == b"\xcc":

@@ -75,7 +75,7 @@ try:
         check(before[dynamic].startswith(sites.NOPS[target.site] + b"\xc3"),
               f"dynamic stub is {before[dynamic].hex()}, not nop{target.site}; ret")
     for address in before:
-        check(after[address] == before[address],
+        check(sites.same_nop(before[address], after[address]),
               f"site {address:#x} not restored after detach: {before[address].hex()} -> "
               f"{after[address].hex()}")
     print(f"usdt-kernel vdso={target.info.get('kernel')}")
@@ -92,7 +92,7 @@ try:
                                             f"{probe}:{kind} {{ @b = count(); }}", target.pid)
             if not tracer.attached:
                 tracer.wait()
-                facts.append(f"{kind} refused")
+                facts.append(f"{kind}: attach refused")
                 continue
             target.wait_semaphores(True, [2])
             target.fire(10)  # the kernel optimizes a site at its first hit
@@ -104,13 +104,13 @@ try:
             check(tracing.bpftrace_map(output, "b") == 3 * FIRES + 10, f"{kind} count:\n{output}")
             index = 3 if kind == "nop5" else 4
             left = target.wait_semaphores(False, [index], seconds=5)[index]
-            restored = target.read(address, 10) == original
+            restored = sites.same_nop(original, target.read(address, 10))
             costs[kind] = cost[kind] / cost["nop1"]
-            facts.append(f"{kind} {became}" + ("" if restored and not left else
-                                              f", left {sites.kind_of(target.read(address, 10))}"
-                                              f" semaphore {left} after detach"))
+            facts.append(f"{kind}: {became}" + (", restored" if restored and not left else
+                                               f", still {sites.kind_of(target.read(address, 10))}"
+                                               f" and semaphore {left} after detach"))
         print("usdt-kernel kinds=" + "; ".join(facts))
-        print("usdt-kernel ratios=" + ", ".join(f"{k}/nop1 {v:.2f}" for k, v in costs.items()))
+        print("usdt-kernel ratios=" + ", ".join(f"{k} {v:.2f}" for k, v in costs.items()))
     check(target.quit() == 0, "sites_target failed")
 finally:
     target.kill()
