@@ -20,7 +20,11 @@
  * shared library under a name derived from its content,
  * DIR/PROVIDER-BUILDID.so, read-only, shared by every process and run that
  * loads the same provider: a tracer attaching to that path sees all of them,
- * while each process keeps its own semaphores in its private mapping. Where no
+ * while each process keeps its own semaphores in its private mapping. A
+ * process loading the same provider again while the first holds its file
+ * gets a second file (the build-id salted with an instance number), since
+ * the kernel raises semaphores in only one mapping of a file per process;
+ * every process's second instance shares that one. Where no
  * directory is usable the object lives in a sealed memfd, as before. Each
  * process that loaded the file holds a shared flock on it while loaded; every
  * load removes the directory's files nobody holds (the kernel drops the locks
@@ -606,8 +610,10 @@ static void usdt_dyn_sha1_end(struct usdt_dyn_sha1 *c, unsigned char out[USDT_DY
 /* The build-id: the SHA-1 of everything the object is a function of (this
  * format's version, the machine, the page size, the stub, the names and
  * argument types), cheaper than hashing the object and the same thing: two
- * objects differ exactly when these do. */
-static void usdt_dyn_object_id(const struct usdt_provider *provider,
+ * objects differ exactly when these do. An instance other than 0 is mixed
+ * in: a process loading a provider twice needs a second file for it (see
+ * usdt_dyn_open_named). */
+static void usdt_dyn_object_id(const struct usdt_provider *provider, unsigned instance,
 			       unsigned char out[USDT_DYN_BUILD_ID_SIZE])
 {
 	struct usdt_dyn_sha1 c;
@@ -626,6 +632,8 @@ static void usdt_dyn_object_id(const struct usdt_provider *provider,
 		usdt_dyn_sha1_add(&c, &argc, sizeof(argc));
 		usdt_dyn_sha1_add(&c, probe->types, (size_t)argc * sizeof(probe->types[0]));
 	}
+	if (instance)
+		usdt_dyn_sha1_add(&c, &instance, sizeof(instance));
 	usdt_dyn_sha1_end(&c, out);
 }
 
@@ -710,7 +718,7 @@ static int usdt_dyn_image(const struct usdt_provider *provider, const struct usd
 				     .n_type = NT_GNU_BUILD_ID };
 	memcpy(image + USDT_DYN_BUILD_ID_OFFSET, &build_id_nhdr, sizeof(build_id_nhdr));
 	memcpy(image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr), "GNU", 4);
-	usdt_dyn_object_id(provider, image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr) + 4);
+	usdt_dyn_object_id(provider, 0, image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr) + 4);
 	usdt_dyn_write_stubs(image + USDT_DYN_TEXT_OFFSET,
 			     (size_t)provider->count * USDT_DYN_STUB_SIZE);
 	usdt_dyn_notes(provider, l, image + l->note_offset);
@@ -718,7 +726,7 @@ static int usdt_dyn_image(const struct usdt_provider *provider, const struct usd
 	return usdt_dyn_headers(provider, l, 0, image);
 }
 
-static const unsigned char *usdt_dyn_build_id(const unsigned char *image)
+static unsigned char *usdt_dyn_build_id(unsigned char *image)
 {
 	return image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr) + 4;
 }
@@ -859,13 +867,18 @@ static struct usdt_dyn_held_file *usdt_dyn_held_slot(dev_t dev, ino_t ino)
 	}
 }
 
-/* Count one more hold of the file st by this process: 0, or -1 if out of
- * memory (the file is then tried, in vain, by reclaiming loads). */
-static int usdt_dyn_hold(const struct stat *st)
+/* Count one more hold of the file st by this process, unless a provider
+ * other than the one holding the file mine (0, 0 if none) holds it already:
+ * 0, 1 if another holds it, or -1 if out of memory. */
+static int usdt_dyn_hold(const struct stat *st, dev_t mine_dev, ino_t mine_ino)
 {
 	pthread_mutex_lock(&usdt_dyn_lock);
 	int rc = 0;
-	if (2 * (usdt_dyn_held_used + 1) > usdt_dyn_held_size) {
+	if (usdt_dyn_held_size) {
+		unsigned count = usdt_dyn_held_slot(st->st_dev, st->st_ino)->count;
+		rc = count > (mine_ino == st->st_ino && mine_dev == st->st_dev);
+	}
+	if (rc == 0 && 2 * (usdt_dyn_held_used + 1) > usdt_dyn_held_size) {
 		size_t size = usdt_dyn_held_size ? 2 * usdt_dyn_held_size : 16;
 		struct usdt_dyn_held_file *old = usdt_dyn_held, *grown = calloc(size, sizeof(*grown));
 		size_t old_size = usdt_dyn_held_size;
@@ -1169,39 +1182,61 @@ static int usdt_dyn_hold_named(int dirfd, const char *name, const unsigned char 
 
 /* The object as dir/PROVIDER-BUILDID.so, created if missing, held, and
  * opened by that name (so that the mapping shows it); then the directory's
- * files that no process holds are reclaimed. Sets provider->path. */
+ * files that no process holds are reclaimed. Sets provider->path.
+ *
+ * The kernel counts a probe's tracers in the semaphore of one mapping per
+ * process for each file and offset (kernel/events/uprobes.c:
+ * find_ref_ctr_vma(), update_ref_ctr()): a second provider of the same
+ * object in this process, mapping the same file, would never see its
+ * semaphores rise. So where another provider of this process holds the
+ * file, the object is made again as instance 1, 2... of its build-id
+ * (written into image), a file of its own, shared like the first by every
+ * process's second instance. */
 static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
-			       const unsigned char *image, size_t size, struct stat *held,
+			       unsigned char *image, size_t size, struct stat *held,
 			       usdt_error *err)
 {
-	char name[USDT_NAME_MAX + 2 * USDT_DYN_BUILD_ID_SIZE + 8], mine[32] = "";
-	int n = snprintf(name, sizeof(name), "%s-", provider->name);
-	for (int i = 0; i < USDT_DYN_BUILD_ID_SIZE; i++)
-		n += snprintf(name + n, sizeof(name) - (size_t)n, "%02x",
-			      usdt_dyn_build_id(image)[i]);
-	snprintf(name + n, sizeof(name) - (size_t)n, ".so");
 	int user_dir, dirfd = usdt_dyn_open_dir(dir, 1, &user_dir, err);
 	if (dirfd < 0)
 		return dirfd;
+	char mine[32] = "", quoted[USDT_DYN_QUOTED_SIZE];
 	if (user_dir)
 		snprintf(mine, sizeof(mine), "/usdt-%ld", (long)geteuid());
-	char quoted[USDT_DYN_QUOTED_SIZE];
-	int fd = -1;
-	if ((size_t)snprintf(provider->path, sizeof(provider->path), "%s%s/%s", dir, mine, name) >=
-	    sizeof(provider->path))
-		fd = usdt_dyn_fail(err, ENAMETOOLONG, "directory \"%s\" is too long",
-				   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
-	else if (!usdt_dyn_exec_allowed(dirfd))
-		fd = usdt_dyn_fail(err, EACCES, "directory \"%s\" is on a file system mounted noexec",
-				   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
-	else if ((fd = usdt_dyn_hold_named(dirfd, name, image, size, held)) < 0)
-		usdt_dyn_fail(err, -fd, "cannot make %s: %s", provider->path, strerror(-fd));
-	if (fd >= 0 && usdt_dyn_hold(held) != 0)
-		held->st_ino = 0;
-	if (fd >= 0)
+	int fd = -1, taken = 1;
+	unsigned instance = 0;
+	for (; taken > 0; instance++) {
+		char name[USDT_NAME_MAX + 2 * USDT_DYN_BUILD_ID_SIZE + 8];
+		if (instance)
+			usdt_dyn_object_id(provider, instance, usdt_dyn_build_id(image));
+		int n = snprintf(name, sizeof(name), "%s-", provider->name);
+		for (int i = 0; i < USDT_DYN_BUILD_ID_SIZE; i++)
+			n += snprintf(name + n, sizeof(name) - (size_t)n, "%02x",
+				      usdt_dyn_build_id(image)[i]);
+		snprintf(name + n, sizeof(name) - (size_t)n, ".so");
+		if ((size_t)snprintf(provider->path, sizeof(provider->path), "%s%s/%s", dir, mine,
+				     name) >= sizeof(provider->path))
+			fd = usdt_dyn_fail(err, ENAMETOOLONG, "directory \"%s\" is too long",
+					   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
+		else if (!usdt_dyn_exec_allowed(dirfd))
+			fd = usdt_dyn_fail(err, EACCES,
+					   "directory \"%s\" is on a file system mounted noexec",
+					   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
+		else if ((fd = usdt_dyn_hold_named(dirfd, name, image, size, held)) < 0)
+			usdt_dyn_fail(err, -fd, "cannot make %s: %s", provider->path, strerror(-fd));
+		taken = fd >= 0 ? usdt_dyn_hold(held, provider->held_dev, provider->held_ino) : 0;
+		if (taken != 0)
+			close(fd);
+		if (taken < 0)
+			fd = usdt_dyn_fail(err, ENOMEM, "out of memory loading provider \"%s\"",
+					   provider->name);
+	}
+	if (fd >= 0) {
 		usdt_dyn_reclaim_at(dirfd);
-	else
+	} else {
 		provider->path[0] = '\0';
+		if (instance > 1) /* the object as it was, for the next place to try */
+			usdt_dyn_object_id(provider, 0, usdt_dyn_build_id(image));
+	}
 	close(dirfd);
 	return fd;
 }
@@ -1295,7 +1330,7 @@ static int usdt_dyn_default_dirs(const char *dirs[3], char xdg[PATH_MAX])
 /* Open the object's backing: the provider's directory if set, else the
  * default directories (the first that works; why the first failed goes to
  * *fallback), else an unnamed file. *named says which. */
-static int usdt_dyn_open_backing(struct usdt_provider *provider, const unsigned char *image,
+static int usdt_dyn_open_backing(struct usdt_provider *provider, unsigned char *image,
 				 size_t size, int *named, struct stat *held, usdt_error *fallback,
 				 usdt_error *err)
 {
