@@ -754,14 +754,17 @@ static int usdt_dyn_exec_allowed(int fd)
 	return fstatvfs(fd, &st) == 0 && !(st.f_flag & ST_NOEXEC);
 }
 
-/* Whether fd, opened by name in dirfd, is still what that name refers to:
- * a remover may have unlinked it, or a loader put a new file over it. */
+/* Whether fd, opened by name in dirfd, is still what that name refers to
+ * (1, else 0): a remover may have unlinked it, or a loader put a new file
+ * over it. A negative errno if either cannot be inspected. */
 static int usdt_dyn_same_file(int dirfd, const char *name, int fd, struct stat *st)
 {
 	struct stat by_name;
-	return fstat(fd, st) == 0 &&
-	       fstatat(dirfd, name, &by_name, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       st->st_dev == by_name.st_dev && st->st_ino == by_name.st_ino;
+	if (fstat(fd, st) != 0)
+		return -errno;
+	if (fstatat(dirfd, name, &by_name, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	return st->st_dev == by_name.st_dev && st->st_ino == by_name.st_ino;
 }
 
 /* Whether st and fd hold exactly provider's object, safe to map: a regular
@@ -963,7 +966,7 @@ static int usdt_dyn_reclaim_at(int dirfd)
 					  O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 			struct stat st;
 			if (file >= 0 && flock(file, LOCK_EX | LOCK_NB) == 0 &&
-			    usdt_dyn_same_file(dirfd, e->d_name, file, &st) && S_ISREG(st.st_mode) &&
+			    usdt_dyn_same_file(dirfd, e->d_name, file, &st) > 0 && S_ISREG(st.st_mode) &&
 			    unlinkat(dirfd, e->d_name, 0) == 0)
 				removed++;
 			if (file >= 0)
@@ -1137,7 +1140,7 @@ static int usdt_dyn_open_dir(const char *dir, int create, int *user_dir, usdt_er
 static int usdt_dyn_hold_named(int dirfd, const char *name, const unsigned char *image,
 			       size_t size, struct stat *st_out)
 {
-	int written_fd = -1, rc = -EAGAIN;
+	int written_fd = -1, rc = -EAGAIN, same;
 	struct stat written = { 0 }, st;
 	for (int attempt = 0; attempt < 100 && rc == -EAGAIN; attempt++) {
 		/* O_NONBLOCK: a FIFO put at the name must not block the open. */
@@ -1155,14 +1158,14 @@ static int usdt_dyn_hold_named(int dirfd, const char *name, const unsigned char 
 			rc = errno == EWOULDBLOCK ? -EAGAIN : -errno;
 			if (rc == -EAGAIN)
 				nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-		} else if (!usdt_dyn_same_file(dirfd, name, fd, &st)) {
-			rc = -EAGAIN;
+		} else if ((same = usdt_dyn_same_file(dirfd, name, fd, &st)) <= 0) {
+			rc = same < 0 ? same : -EAGAIN;
 		} else if (usdt_dyn_holds(fd, &st, image, size, &written)) {
 			*st_out = st;
 			rc = fd;
 			fd = -1;
 		} else if (flock(fd, LOCK_EX | LOCK_NB) == 0 &&
-			   usdt_dyn_same_file(dirfd, name, fd, &st)) {
+			   usdt_dyn_same_file(dirfd, name, fd, &st) > 0) {
 			/* No process holds it: ours to remove. */
 			if (unlinkat(dirfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0)
 				rc = -errno;
