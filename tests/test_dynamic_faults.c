@@ -252,7 +252,9 @@ int main(void)
 		printf("FAIL: USDT_DIR must name a directory of the build\n");
 		return 1;
 	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	snprintf(files_dir, sizeof(files_dir), "%s/faults", parent);
+	mkdir(parent, 0755); /* the kit makes only the last component */
 	remove_dir();
 	/* The provider's file name, from a first load. */
 	usdt_error err;
@@ -262,6 +264,7 @@ int main(void)
 	const char *path = usdt_provider_load(named, &err) == 0 ? usdt_provider_path(named) : NULL;
 	if (!path || !strrchr(path, '/')) {
 		printf("FAIL: load in %s: %s\n", files_dir, err.message);
+		usdt_provider_destroy(named);
 		return 1;
 	}
 	snprintf(files_name, sizeof(files_name), "%s", strrchr(path, '/') + 1);
