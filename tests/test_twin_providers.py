@@ -10,11 +10,13 @@ times, the second 2N.
         the system's bpftrace attached by path to both files, without -p,
         counts N and 2N fires per process. A reload of the first instance
         keeps its file; once the processes are gone a reclaim removes both.
-  pid:  bpftrace 0.27 (Debian unstable's, fetched by tests/debian.py) run
-        as bpftrace -p PID on usdt:*:twin:tick counts N fires of the first
-        instance's file and 2N of the second's in that process. (bpftrace 0.17 -p resolves a provider and probe name to the
-        first object of the process that has it, through bcc, so it cannot
-        attach both.)
+  pid:  bpftrace 0.27 (Debian unstable's, fetched by tests/debian.py into
+        $USDT_DEBIAN_CACHE, else BUILD_ROOT/debian, as the tracer matrix
+        does) run as bpftrace -p PID on usdt:*:twin:tick counts N fires of
+        the first instance's file and 2N of the second's in that process.
+        (bpftrace 0.17 -p resolves a provider and probe name to the first
+        object of the process that has it, through bcc, and enables only
+        that one.)
 
     test_twin_providers.py TEST_DYNAMIC_SAFETY SCRATCH BUILD_ROOT path|pid"""
 
@@ -84,8 +86,8 @@ def by_path(holders):
 
 def by_pid(holders):
     try:
-        argv = debian.fetch(os.path.join(build_root, "debian"), "sid",
-                            ["bpftrace"]).command("usr/bin/bpftrace")
+        cache = os.environ.get("USDT_DEBIAN_CACHE", os.path.join(build_root, "debian"))
+        argv = debian.fetch(cache, "sid", ["bpftrace"]).command("usr/bin/bpftrace")
     except (debian.FetchError, OSError) as error:
         if os.environ.get("CI") == "true":
             fail(f"bpftrace 0.27 is required under CI=true but cannot be fetched: {error}")
