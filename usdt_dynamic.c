@@ -1105,7 +1105,8 @@ static int usdt_dyn_open_dir(const char *dir, int create, int *user_dir, usdt_er
 	ino_t ino = usdt_dyn_checked_dir.ino;
 	*user_dir = usdt_dyn_checked_dir.user_dir;
 	pthread_mutex_unlock(&usdt_dyn_lock);
-	struct stat st;
+	/* Zeroed: valgrind saw the optimized code test it when fstat had failed. */
+	struct stat st = { 0 };
 	int fd = hit ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (fd >= 0 && *user_dir) {
 		char mine[32];
