@@ -21,10 +21,10 @@
  * DIR/PROVIDER-BUILDID.so, read-only, shared by every process and run that
  * loads the same provider: a tracer attaching to that path sees all of them,
  * while each process keeps its own semaphores in its private mapping. A
- * process loading the same provider again while the first holds its file
- * gets a second file (the build-id salted with an instance number), since
- * the kernel raises semaphores in only one mapping of a file per process;
- * every process's second instance shares that one. Where no
+ * second provider of the same object in one process gets a second object
+ * (the build-id mixed with an instance number) and file, since the kernel
+ * raises semaphores in one mapping of a file per process; every process's
+ * second instance shares that one. Where no
  * directory is usable the object lives in a sealed memfd, as before. Each
  * process that loaded the file holds a shared flock on it while loaded; every
  * load removes the directory's files nobody holds (the kernel drops the locks
@@ -119,6 +119,11 @@ struct usdt_provider {
 	struct usdt_dyn_jit_entry *jit; /* gdb's copy, from a load until the next or destroy */
 	int jit_listed;                 /* while loaded, gdb sees it */
 	char path[PATH_MAX]; /* the named file, or /proc/PID/fd/N */
+	/* The instance of the object this provider holds, from its first
+	 * load on (-1 before; see usdt_dyn_take_instance), and the object's
+	 * build-id as instance 0. */
+	int instance;
+	unsigned char object[USDT_DYN_BUILD_ID_SIZE];
 };
 
 /* The process-wide state's lock: the stand-in, gdb's list, the last
@@ -227,6 +232,7 @@ usdt_provider *usdt_provider_create(const char *name, usdt_error *err)
 	}
 	strcpy(provider->name, name);
 	provider->fd = -1;
+	provider->instance = -1;
 	usdt_dyn_ok(err);
 	return provider;
 #endif
@@ -611,8 +617,8 @@ static void usdt_dyn_sha1_end(struct usdt_dyn_sha1 *c, unsigned char out[USDT_DY
  * format's version, the machine, the page size, the stub, the names and
  * argument types), cheaper than hashing the object and the same thing: two
  * objects differ exactly when these do. An instance other than 0 is mixed
- * in: a process loading a provider twice needs a second file for it (see
- * usdt_dyn_open_named). */
+ * in: a process loading a provider twice needs a second object for it (see
+ * usdt_dyn_take_instance). */
 static void usdt_dyn_object_id(const struct usdt_provider *provider, unsigned instance,
 			       unsigned char out[USDT_DYN_BUILD_ID_SIZE])
 {
@@ -709,16 +715,17 @@ static int usdt_dyn_headers(const struct usdt_provider *provider,
 		       : 0;
 }
 
-/* Write provider's object, laid out as l, into image (l.file_size zeroed
- * bytes). 0, or -1 if libelf failed. */
+/* Write provider's object, laid out as l, as the given instance, into image
+ * (l.file_size zeroed bytes). 0, or -1 if libelf failed. */
 static int usdt_dyn_image(const struct usdt_provider *provider, const struct usdt_dyn_layout *l,
-			  unsigned char *image)
+			  unsigned instance, unsigned char *image)
 {
 	Elf64_Nhdr build_id_nhdr = { .n_namesz = 4, .n_descsz = USDT_DYN_BUILD_ID_SIZE,
 				     .n_type = NT_GNU_BUILD_ID };
 	memcpy(image + USDT_DYN_BUILD_ID_OFFSET, &build_id_nhdr, sizeof(build_id_nhdr));
 	memcpy(image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr), "GNU", 4);
-	usdt_dyn_object_id(provider, 0, image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr) + 4);
+	usdt_dyn_object_id(provider, instance,
+			   image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr) + 4);
 	usdt_dyn_write_stubs(image + USDT_DYN_TEXT_OFFSET,
 			     (size_t)provider->count * USDT_DYN_STUB_SIZE);
 	usdt_dyn_notes(provider, l, image + l->note_offset);
@@ -726,9 +733,99 @@ static int usdt_dyn_image(const struct usdt_provider *provider, const struct usd
 	return usdt_dyn_headers(provider, l, 0, image);
 }
 
-static unsigned char *usdt_dyn_build_id(unsigned char *image)
+static const unsigned char *usdt_dyn_build_id(const unsigned char *image)
 {
 	return image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr) + 4;
+}
+
+/* ---- Instances ---------------------------------------------------------- */
+
+/* The kernel counts a probe's tracers in the semaphore of one mapping per
+ * process for each file and offset (kernel/events/uprobes.c:
+ * update_ref_ctr() updates the one mapping find_ref_ctr_vma() finds): two
+ * providers of one object in a process, mapping one file, would leave the
+ * second one's semaphores at zero. So each provider takes, from its first
+ * load until destroyed, an instance of its object that no other provider of
+ * the process holds: 0, the object as is, whose file every process shares,
+ * if free; else the lowest free one, whose build-id mixes in its number: a
+ * file of its own, shared by every process's instance of that number. One
+ * entry per object (instance 0's build-id) with a bitmap of the instances
+ * taken; open addressing. Under usdt_dyn_lock. */
+struct usdt_dyn_object {
+	unsigned char id[USDT_DYN_BUILD_ID_SIZE];
+	int used;        /* 0: an empty slot */
+	size_t words;
+	uint64_t *taken; /* bit i of word w: instance 64 w + i */
+};
+static struct usdt_dyn_object *usdt_dyn_objects;
+static size_t usdt_dyn_objects_size, usdt_dyn_objects_used;
+
+static struct usdt_dyn_object *usdt_dyn_object_slot(const unsigned char *id)
+{
+	size_t mask = usdt_dyn_objects_size - 1, i;
+	memcpy(&i, id, sizeof(i)); /* a SHA-1: as good as any hash */
+	for (i &= mask;; i = (i + 1) & mask) {
+		struct usdt_dyn_object *o = &usdt_dyn_objects[i];
+		if (!o->used || memcmp(o->id, id, USDT_DYN_BUILD_ID_SIZE) == 0)
+			return o;
+	}
+}
+
+static int usdt_dyn_grow_objects(void)
+{
+	size_t size = usdt_dyn_objects_size ? 2 * usdt_dyn_objects_size : 16;
+	struct usdt_dyn_object *old = usdt_dyn_objects, *grown = calloc(size, sizeof(*grown));
+	size_t old_size = usdt_dyn_objects_size;
+	if (!grown)
+		return -ENOMEM;
+	usdt_dyn_objects = grown;
+	usdt_dyn_objects_size = size;
+	for (size_t i = 0; i < old_size; i++)
+		if (old[i].used)
+			*usdt_dyn_object_slot(old[i].id) = old[i];
+	free(old);
+	return 0;
+}
+
+/* Take the lowest instance of the object id that no provider of this
+ * process holds, into *instance: 0 or -ENOMEM. */
+static int usdt_dyn_take_instance(const unsigned char *id, unsigned *instance)
+{
+	pthread_mutex_lock(&usdt_dyn_lock);
+	int rc = 2 * (usdt_dyn_objects_used + 1) > usdt_dyn_objects_size ? usdt_dyn_grow_objects()
+									     : 0;
+	struct usdt_dyn_object *o = rc == 0 ? usdt_dyn_object_slot(id) : NULL;
+	size_t w = 0;
+	while (o && w < o->words && o->taken[w] == UINT64_MAX)
+		w++;
+	if (o && w == o->words) {
+		uint64_t *taken = realloc(o->taken, (w + 1) * sizeof(*taken));
+		rc = taken ? 0 : -ENOMEM;
+		if (taken) {
+			taken[w] = 0;
+			o->taken = taken;
+			o->words = w + 1;
+		}
+	}
+	if (rc == 0) {
+		usdt_dyn_objects_used += !o->used;
+		o->used = 1;
+		memcpy(o->id, id, USDT_DYN_BUILD_ID_SIZE);
+		int bit = __builtin_ctzll(~o->taken[w]);
+		o->taken[w] |= (uint64_t)1 << bit;
+		*instance = (unsigned)(64 * w + (size_t)bit);
+	}
+	pthread_mutex_unlock(&usdt_dyn_lock);
+	return rc;
+}
+
+static void usdt_dyn_release_instance(const unsigned char *id, unsigned instance)
+{
+	pthread_mutex_lock(&usdt_dyn_lock);
+	struct usdt_dyn_object *o = usdt_dyn_objects_size ? usdt_dyn_object_slot(id) : NULL;
+	if (o && o->used && instance / 64 < o->words)
+		o->taken[instance / 64] &= ~((uint64_t)1 << instance % 64);
+	pthread_mutex_unlock(&usdt_dyn_lock);
 }
 
 /* ---- Where the object lives --------------------------------------------- */
@@ -870,18 +967,13 @@ static struct usdt_dyn_held_file *usdt_dyn_held_slot(dev_t dev, ino_t ino)
 	}
 }
 
-/* Count one more hold of the file st by this process, unless a provider
- * other than the one holding the file mine (0, 0 if none) holds it already:
- * 0, 1 if another holds it, or -1 if out of memory. */
-static int usdt_dyn_hold(const struct stat *st, dev_t mine_dev, ino_t mine_ino)
+/* Count one more hold of the file st by this process: 0, or -1 if out of
+ * memory (the file is then tried, in vain, by reclaiming loads). */
+static int usdt_dyn_hold(const struct stat *st)
 {
 	pthread_mutex_lock(&usdt_dyn_lock);
 	int rc = 0;
-	if (usdt_dyn_held_size) {
-		unsigned count = usdt_dyn_held_slot(st->st_dev, st->st_ino)->count;
-		rc = count > (mine_ino == st->st_ino && mine_dev == st->st_dev);
-	}
-	if (rc == 0 && 2 * (usdt_dyn_held_used + 1) > usdt_dyn_held_size) {
+	if (2 * (usdt_dyn_held_used + 1) > usdt_dyn_held_size) {
 		size_t size = usdt_dyn_held_size ? 2 * usdt_dyn_held_size : 16;
 		struct usdt_dyn_held_file *old = usdt_dyn_held, *grown = calloc(size, sizeof(*grown));
 		size_t old_size = usdt_dyn_held_size;
@@ -1186,61 +1278,39 @@ static int usdt_dyn_hold_named(int dirfd, const char *name, const unsigned char 
 
 /* The object as dir/PROVIDER-BUILDID.so, created if missing, held, and
  * opened by that name (so that the mapping shows it); then the directory's
- * files that no process holds are reclaimed. Sets provider->path.
- *
- * The kernel counts a probe's tracers in the semaphore of one mapping per
- * process for each file and offset (kernel/events/uprobes.c:
- * find_ref_ctr_vma(), update_ref_ctr()): a second provider of the same
- * object in this process, mapping the same file, would never see its
- * semaphores rise. So where another provider of this process holds the
- * file, the object is made again as instance 1, 2... of its build-id
- * (written into image), a file of its own, shared like the first by every
- * process's second instance. */
+ * files that no process holds are reclaimed. Sets provider->path. */
 static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
-			       unsigned char *image, size_t size, struct stat *held,
+			       const unsigned char *image, size_t size, struct stat *held,
 			       usdt_error *err)
 {
+	char name[USDT_NAME_MAX + 2 * USDT_DYN_BUILD_ID_SIZE + 8], mine[32] = "";
+	int n = snprintf(name, sizeof(name), "%s-", provider->name);
+	for (int i = 0; i < USDT_DYN_BUILD_ID_SIZE; i++)
+		n += snprintf(name + n, sizeof(name) - (size_t)n, "%02x",
+			      usdt_dyn_build_id(image)[i]);
+	snprintf(name + n, sizeof(name) - (size_t)n, ".so");
 	int user_dir, dirfd = usdt_dyn_open_dir(dir, 1, &user_dir, err);
 	if (dirfd < 0)
 		return dirfd;
-	char mine[32] = "", quoted[USDT_DYN_QUOTED_SIZE];
 	if (user_dir)
 		snprintf(mine, sizeof(mine), "/usdt-%ld", (long)geteuid());
-	int fd = -1, taken = 1;
-	unsigned instance = 0;
-	for (; taken > 0; instance++) {
-		char name[USDT_NAME_MAX + 2 * USDT_DYN_BUILD_ID_SIZE + 8];
-		if (instance)
-			usdt_dyn_object_id(provider, instance, usdt_dyn_build_id(image));
-		int n = snprintf(name, sizeof(name), "%s-", provider->name);
-		for (int i = 0; i < USDT_DYN_BUILD_ID_SIZE; i++)
-			n += snprintf(name + n, sizeof(name) - (size_t)n, "%02x",
-				      usdt_dyn_build_id(image)[i]);
-		snprintf(name + n, sizeof(name) - (size_t)n, ".so");
-		if ((size_t)snprintf(provider->path, sizeof(provider->path), "%s%s/%s", dir, mine,
-				     name) >= sizeof(provider->path))
-			fd = usdt_dyn_fail(err, ENAMETOOLONG, "directory \"%s\" is too long",
-					   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
-		else if (!usdt_dyn_exec_allowed(dirfd))
-			fd = usdt_dyn_fail(err, EACCES,
-					   "directory \"%s\" is on a file system mounted noexec",
-					   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
-		else if ((fd = usdt_dyn_hold_named(dirfd, name, image, size, held)) < 0)
-			usdt_dyn_fail(err, -fd, "cannot make %s: %s", provider->path, strerror(-fd));
-		taken = fd >= 0 ? usdt_dyn_hold(held, provider->held_dev, provider->held_ino) : 0;
-		if (taken != 0)
-			close(fd);
-		if (taken < 0)
-			fd = usdt_dyn_fail(err, ENOMEM, "out of memory loading provider \"%s\"",
-					   provider->name);
-	}
-	if (fd >= 0) {
+	char quoted[USDT_DYN_QUOTED_SIZE];
+	int fd = -1;
+	if ((size_t)snprintf(provider->path, sizeof(provider->path), "%s%s/%s", dir, mine, name) >=
+	    sizeof(provider->path))
+		fd = usdt_dyn_fail(err, ENAMETOOLONG, "directory \"%s\" is too long",
+				   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
+	else if (!usdt_dyn_exec_allowed(dirfd))
+		fd = usdt_dyn_fail(err, EACCES, "directory \"%s\" is on a file system mounted noexec",
+				   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
+	else if ((fd = usdt_dyn_hold_named(dirfd, name, image, size, held)) < 0)
+		usdt_dyn_fail(err, -fd, "cannot make %s: %s", provider->path, strerror(-fd));
+	if (fd >= 0 && usdt_dyn_hold(held) != 0)
+		held->st_ino = 0;
+	if (fd >= 0)
 		usdt_dyn_reclaim_at(dirfd);
-	} else {
+	else
 		provider->path[0] = '\0';
-		if (instance > 1) /* the object as it was, for the next place to try */
-			usdt_dyn_object_id(provider, 0, usdt_dyn_build_id(image));
-	}
 	close(dirfd);
 	return fd;
 }
@@ -1334,7 +1404,7 @@ static int usdt_dyn_default_dirs(const char *dirs[3], char xdg[PATH_MAX])
 /* Open the object's backing: the provider's directory if set, else the
  * default directories (the first that works; why the first failed goes to
  * *fallback), else an unnamed file. *named says which. */
-static int usdt_dyn_open_backing(struct usdt_provider *provider, unsigned char *image,
+static int usdt_dyn_open_backing(struct usdt_provider *provider, const unsigned char *image,
 				 size_t size, int *named, struct stat *held, usdt_error *fallback,
 				 usdt_error *err)
 {
@@ -1631,10 +1701,19 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 		return usdt_dyn_fail(err, ENOMEM, "out of memory loading provider \"%s\"",
 				     provider->name);
 	}
-	int named = 0, fd = -1, rc = 0;
+	int named = 0, fd = -1, rc = 0, new_instance = provider->instance < 0;
 	usdt_error fallback;
 	struct stat held = { 0 };
-	if (usdt_dyn_image(provider, &l, image) != 0)
+	if (new_instance) {
+		unsigned instance;
+		usdt_dyn_object_id(provider, 0, provider->object);
+		rc = usdt_dyn_take_instance(provider->object, &instance);
+		provider->instance = rc == 0 ? (int)instance : -1;
+		if (rc != 0)
+			usdt_dyn_fail(err, ENOMEM, "out of memory loading provider \"%s\"",
+				      provider->name);
+	}
+	if (rc == 0 && usdt_dyn_image(provider, &l, (unsigned)provider->instance, image) != 0)
 		rc = usdt_dyn_fail(err, EIO, "libelf cannot write provider \"%s\": %s",
 				   provider->name, elf_errmsg(-1));
 	/* What unloading needs, now. */
@@ -1677,6 +1756,10 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 	if (rc != 0) {
 		if (fd >= 0)
 			usdt_dyn_close_file(fd, held.st_dev, held.st_ino);
+		if (new_instance && provider->instance >= 0)
+			usdt_dyn_release_instance(provider->object, (unsigned)provider->instance);
+		if (new_instance)
+			provider->instance = -1;
 		free(jit);
 		free(symfile);
 		provider->path[0] = '\0';
@@ -1735,6 +1818,8 @@ void usdt_provider_destroy(usdt_provider *provider)
 	usdt_dyn_jit_free(provider);
 	if (provider->fd >= 0)
 		usdt_dyn_close_file(provider->fd, provider->held_dev, provider->held_ino);
+	if (provider->instance >= 0)
+		usdt_dyn_release_instance(provider->object, (unsigned)provider->instance);
 #endif
 	if (provider->base)
 		munmap(provider->base, provider->map_size);

@@ -492,9 +492,9 @@ static const char *make_scratch(void)
 }
 
 /* Same provider, same file, but not twice in one process: the kernel would
- * raise the semaphores of one mapping only, so a second load while the first
- * holds the file gets a file of its own, which the first instance's file
- * does not replace; another provider has its own. */
+ * raise the semaphores of one mapping only, so a second provider of the same
+ * object, while the first exists, gets a file of its own; another provider
+ * has its own. */
 static void test_shared_file(void)
 {
 	const char *dir = make_scratch();
@@ -561,6 +561,9 @@ static void test_untrusted_file(void)
 	snprintf(name, sizeof(name), "%s%s", dir, slash ? slash : "/?");
 	char copy[PATH_MAX];
 	snprintf(copy, sizeof(copy), "%s", usdt_provider_path(c.provider));
+	/* Its file stays; destroyed, it leaves the loads below instance 0 of
+	 * the object (see test_shared_file). */
+	usdt_provider_destroy(c.provider);
 
 	const char *cases[] = { "other bytes", "truncated", "writable", "symlink", "directory",
 				"fifo", "another owner", "other bytes, held" };
@@ -625,7 +628,6 @@ static void test_untrusted_file(void)
 		}
 		usdt_provider_destroy(t.provider);
 	}
-	usdt_provider_destroy(c.provider);
 	unlink(name);
 	rmdir(name);
 }
