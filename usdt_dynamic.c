@@ -20,7 +20,11 @@
  * shared library under a name derived from its content,
  * DIR/PROVIDER-BUILDID.so, read-only, shared by every process and run that
  * loads the same provider: a tracer attaching to that path sees all of them,
- * while each process keeps its own semaphores in its private mapping. Where no
+ * while each process keeps its own semaphores in its private mapping. A
+ * second provider of the same object in one process gets a second object
+ * (the build-id mixed with an instance number) and file, since the kernel
+ * raises semaphores in one mapping of a file per process; every process's
+ * second instance shares that one. Where no
  * directory is usable the object lives in a sealed memfd, as before. Each
  * process that loaded the file holds a shared flock on it while loaded; every
  * load removes the directory's files nobody holds (the kernel drops the locks
@@ -115,6 +119,11 @@ struct usdt_provider {
 	struct usdt_dyn_jit_entry *jit; /* gdb's copy, from a load until the next or destroy */
 	int jit_listed;                 /* while loaded, gdb sees it */
 	char path[PATH_MAX]; /* the named file, or /proc/PID/fd/N */
+	/* The instance of the object this provider holds, from its first
+	 * load on (-1 before; see usdt_dyn_take_instance), and the object's
+	 * build-id as instance 0. */
+	int instance;
+	unsigned char object[USDT_DYN_BUILD_ID_SIZE];
 };
 
 /* The process-wide state's lock: the stand-in, gdb's list, the last
@@ -223,6 +232,7 @@ usdt_provider *usdt_provider_create(const char *name, usdt_error *err)
 	}
 	strcpy(provider->name, name);
 	provider->fd = -1;
+	provider->instance = -1;
 	usdt_dyn_ok(err);
 	return provider;
 #endif
@@ -606,8 +616,10 @@ static void usdt_dyn_sha1_end(struct usdt_dyn_sha1 *c, unsigned char out[USDT_DY
 /* The build-id: the SHA-1 of everything the object is a function of (this
  * format's version, the machine, the page size, the stub, the names and
  * argument types), cheaper than hashing the object and the same thing: two
- * objects differ exactly when these do. */
-static void usdt_dyn_object_id(const struct usdt_provider *provider,
+ * objects differ exactly when these do. An instance other than 0 is mixed
+ * in: a process loading a provider twice needs a second object for it (see
+ * usdt_dyn_take_instance). */
+static void usdt_dyn_object_id(const struct usdt_provider *provider, unsigned instance,
 			       unsigned char out[USDT_DYN_BUILD_ID_SIZE])
 {
 	struct usdt_dyn_sha1 c;
@@ -626,6 +638,8 @@ static void usdt_dyn_object_id(const struct usdt_provider *provider,
 		usdt_dyn_sha1_add(&c, &argc, sizeof(argc));
 		usdt_dyn_sha1_add(&c, probe->types, (size_t)argc * sizeof(probe->types[0]));
 	}
+	if (instance)
+		usdt_dyn_sha1_add(&c, &instance, sizeof(instance));
 	usdt_dyn_sha1_end(&c, out);
 }
 
@@ -701,16 +715,17 @@ static int usdt_dyn_headers(const struct usdt_provider *provider,
 		       : 0;
 }
 
-/* Write provider's object, laid out as l, into image (l.file_size zeroed
- * bytes). 0, or -1 if libelf failed. */
+/* Write provider's object, laid out as l, as the given instance, into image
+ * (l.file_size zeroed bytes). 0, or -1 if libelf failed. */
 static int usdt_dyn_image(const struct usdt_provider *provider, const struct usdt_dyn_layout *l,
-			  unsigned char *image)
+			  unsigned instance, unsigned char *image)
 {
 	Elf64_Nhdr build_id_nhdr = { .n_namesz = 4, .n_descsz = USDT_DYN_BUILD_ID_SIZE,
 				     .n_type = NT_GNU_BUILD_ID };
 	memcpy(image + USDT_DYN_BUILD_ID_OFFSET, &build_id_nhdr, sizeof(build_id_nhdr));
 	memcpy(image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr), "GNU", 4);
-	usdt_dyn_object_id(provider, image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr) + 4);
+	usdt_dyn_object_id(provider, instance,
+			   image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr) + 4);
 	usdt_dyn_write_stubs(image + USDT_DYN_TEXT_OFFSET,
 			     (size_t)provider->count * USDT_DYN_STUB_SIZE);
 	usdt_dyn_notes(provider, l, image + l->note_offset);
@@ -721,6 +736,96 @@ static int usdt_dyn_image(const struct usdt_provider *provider, const struct usd
 static const unsigned char *usdt_dyn_build_id(const unsigned char *image)
 {
 	return image + USDT_DYN_BUILD_ID_OFFSET + sizeof(Elf64_Nhdr) + 4;
+}
+
+/* ---- Instances ---------------------------------------------------------- */
+
+/* The kernel counts a probe's tracers in the semaphore of one mapping per
+ * process for each file and offset (kernel/events/uprobes.c:
+ * update_ref_ctr() updates the one mapping find_ref_ctr_vma() finds): two
+ * providers of one object in a process, mapping one file, would leave the
+ * second one's semaphores at zero. So each provider takes, from its first
+ * load until destroyed, an instance of its object that no other provider of
+ * the process holds: 0, the object as is, whose file every process shares,
+ * if free; else the lowest free one, whose build-id mixes in its number: a
+ * file of its own, shared by every process's instance of that number. One
+ * entry per object (instance 0's build-id) with a bitmap of the instances
+ * taken; open addressing. Under usdt_dyn_lock. */
+struct usdt_dyn_object {
+	unsigned char id[USDT_DYN_BUILD_ID_SIZE];
+	int used;        /* 0: an empty slot */
+	size_t words;
+	uint64_t *taken; /* bit i of word w: instance 64 w + i */
+};
+static struct usdt_dyn_object *usdt_dyn_objects;
+static size_t usdt_dyn_objects_size, usdt_dyn_objects_used;
+
+static struct usdt_dyn_object *usdt_dyn_object_slot(const unsigned char *id)
+{
+	size_t mask = usdt_dyn_objects_size - 1, i;
+	memcpy(&i, id, sizeof(i)); /* a SHA-1: as good as any hash */
+	for (i &= mask;; i = (i + 1) & mask) {
+		struct usdt_dyn_object *o = &usdt_dyn_objects[i];
+		if (!o->used || memcmp(o->id, id, USDT_DYN_BUILD_ID_SIZE) == 0)
+			return o;
+	}
+}
+
+static int usdt_dyn_grow_objects(void)
+{
+	size_t size = usdt_dyn_objects_size ? 2 * usdt_dyn_objects_size : 16;
+	struct usdt_dyn_object *old = usdt_dyn_objects, *grown = calloc(size, sizeof(*grown));
+	size_t old_size = usdt_dyn_objects_size;
+	if (!grown)
+		return -ENOMEM;
+	usdt_dyn_objects = grown;
+	usdt_dyn_objects_size = size;
+	for (size_t i = 0; i < old_size; i++)
+		if (old[i].used)
+			*usdt_dyn_object_slot(old[i].id) = old[i];
+	free(old);
+	return 0;
+}
+
+/* Take the lowest instance of the object id that no provider of this
+ * process holds, into *instance: 0 or -ENOMEM. */
+static int usdt_dyn_take_instance(const unsigned char *id, unsigned *instance)
+{
+	pthread_mutex_lock(&usdt_dyn_lock);
+	int rc = 2 * (usdt_dyn_objects_used + 1) > usdt_dyn_objects_size ? usdt_dyn_grow_objects()
+									     : 0;
+	struct usdt_dyn_object *o = rc == 0 ? usdt_dyn_object_slot(id) : NULL;
+	size_t w = 0;
+	while (o && w < o->words && o->taken[w] == UINT64_MAX)
+		w++;
+	if (o && w == o->words) {
+		uint64_t *taken = realloc(o->taken, (w + 1) * sizeof(*taken));
+		rc = taken ? 0 : -ENOMEM;
+		if (taken) {
+			taken[w] = 0;
+			o->taken = taken;
+			o->words = w + 1;
+		}
+	}
+	if (rc == 0) {
+		usdt_dyn_objects_used += !o->used;
+		o->used = 1;
+		memcpy(o->id, id, USDT_DYN_BUILD_ID_SIZE);
+		int bit = __builtin_ctzll(~o->taken[w]);
+		o->taken[w] |= (uint64_t)1 << bit;
+		*instance = (unsigned)(64 * w + (size_t)bit);
+	}
+	pthread_mutex_unlock(&usdt_dyn_lock);
+	return rc;
+}
+
+static void usdt_dyn_release_instance(const unsigned char *id, unsigned instance)
+{
+	pthread_mutex_lock(&usdt_dyn_lock);
+	struct usdt_dyn_object *o = usdt_dyn_objects_size ? usdt_dyn_object_slot(id) : NULL;
+	if (o && o->used && instance / 64 < o->words)
+		o->taken[instance / 64] &= ~((uint64_t)1 << instance % 64);
+	pthread_mutex_unlock(&usdt_dyn_lock);
 }
 
 /* ---- Where the object lives --------------------------------------------- */
@@ -746,14 +851,17 @@ static int usdt_dyn_exec_allowed(int fd)
 	return fstatvfs(fd, &st) == 0 && !(st.f_flag & ST_NOEXEC);
 }
 
-/* Whether fd, opened by name in dirfd, is still what that name refers to:
- * a remover may have unlinked it, or a loader put a new file over it. */
+/* Whether fd, opened by name in dirfd, is still what that name refers to
+ * (1, else 0): a remover may have unlinked it, or a loader put a new file
+ * over it. A negative errno if either cannot be inspected. */
 static int usdt_dyn_same_file(int dirfd, const char *name, int fd, struct stat *st)
 {
 	struct stat by_name;
-	return fstat(fd, st) == 0 &&
-	       fstatat(dirfd, name, &by_name, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       st->st_dev == by_name.st_dev && st->st_ino == by_name.st_ino;
+	if (fstat(fd, st) != 0)
+		return -errno;
+	if (fstatat(dirfd, name, &by_name, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	return st->st_dev == by_name.st_dev && st->st_ino == by_name.st_ino;
 }
 
 /* Whether st and fd hold exactly provider's object, safe to map: a regular
@@ -950,7 +1058,7 @@ static int usdt_dyn_reclaim_at(int dirfd)
 					  O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 			struct stat st;
 			if (file >= 0 && flock(file, LOCK_EX | LOCK_NB) == 0 &&
-			    usdt_dyn_same_file(dirfd, e->d_name, file, &st) && S_ISREG(st.st_mode) &&
+			    usdt_dyn_same_file(dirfd, e->d_name, file, &st) > 0 && S_ISREG(st.st_mode) &&
 			    unlinkat(dirfd, e->d_name, 0) == 0)
 				removed++;
 			if (file >= 0)
@@ -1089,7 +1197,8 @@ static int usdt_dyn_open_dir(const char *dir, int create, int *user_dir, usdt_er
 	ino_t ino = usdt_dyn_checked_dir.ino;
 	*user_dir = usdt_dyn_checked_dir.user_dir;
 	pthread_mutex_unlock(&usdt_dyn_lock);
-	struct stat st;
+	/* Zeroed: valgrind saw the optimized code test it when fstat had failed. */
+	struct stat st = { 0 };
 	int fd = hit ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (fd >= 0 && *user_dir) {
 		char mine[32];
@@ -1124,7 +1233,7 @@ static int usdt_dyn_open_dir(const char *dir, int create, int *user_dir, usdt_er
 static int usdt_dyn_hold_named(int dirfd, const char *name, const unsigned char *image,
 			       size_t size, struct stat *st_out)
 {
-	int written_fd = -1, rc = -EAGAIN;
+	int written_fd = -1, rc = -EAGAIN, same;
 	struct stat written = { 0 }, st;
 	for (int attempt = 0; attempt < 100 && rc == -EAGAIN; attempt++) {
 		/* O_NONBLOCK: a FIFO put at the name must not block the open. */
@@ -1142,14 +1251,14 @@ static int usdt_dyn_hold_named(int dirfd, const char *name, const unsigned char 
 			rc = errno == EWOULDBLOCK ? -EAGAIN : -errno;
 			if (rc == -EAGAIN)
 				nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-		} else if (!usdt_dyn_same_file(dirfd, name, fd, &st)) {
-			rc = -EAGAIN;
+		} else if ((same = usdt_dyn_same_file(dirfd, name, fd, &st)) <= 0) {
+			rc = same < 0 ? same : -EAGAIN;
 		} else if (usdt_dyn_holds(fd, &st, image, size, &written)) {
 			*st_out = st;
 			rc = fd;
 			fd = -1;
 		} else if (flock(fd, LOCK_EX | LOCK_NB) == 0 &&
-			   usdt_dyn_same_file(dirfd, name, fd, &st)) {
+			   usdt_dyn_same_file(dirfd, name, fd, &st) > 0) {
 			/* No process holds it: ours to remove. */
 			if (unlinkat(dirfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0)
 				rc = -errno;
@@ -1592,10 +1701,19 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 		return usdt_dyn_fail(err, ENOMEM, "out of memory loading provider \"%s\"",
 				     provider->name);
 	}
-	int named = 0, fd = -1, rc = 0;
+	int named = 0, fd = -1, rc = 0, new_instance = provider->instance < 0;
 	usdt_error fallback;
 	struct stat held = { 0 };
-	if (usdt_dyn_image(provider, &l, image) != 0)
+	if (new_instance) {
+		unsigned instance;
+		usdt_dyn_object_id(provider, 0, provider->object);
+		rc = usdt_dyn_take_instance(provider->object, &instance);
+		provider->instance = rc == 0 ? (int)instance : -1;
+		if (rc != 0)
+			usdt_dyn_fail(err, ENOMEM, "out of memory loading provider \"%s\"",
+				      provider->name);
+	}
+	if (rc == 0 && usdt_dyn_image(provider, &l, (unsigned)provider->instance, image) != 0)
 		rc = usdt_dyn_fail(err, EIO, "libelf cannot write provider \"%s\": %s",
 				   provider->name, elf_errmsg(-1));
 	/* What unloading needs, now. */
@@ -1638,6 +1756,10 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 	if (rc != 0) {
 		if (fd >= 0)
 			usdt_dyn_close_file(fd, held.st_dev, held.st_ino);
+		if (new_instance && provider->instance >= 0)
+			usdt_dyn_release_instance(provider->object, (unsigned)provider->instance);
+		if (new_instance)
+			provider->instance = -1;
 		free(jit);
 		free(symfile);
 		provider->path[0] = '\0';
@@ -1696,6 +1818,8 @@ void usdt_provider_destroy(usdt_provider *provider)
 	usdt_dyn_jit_free(provider);
 	if (provider->fd >= 0)
 		usdt_dyn_close_file(provider->fd, provider->held_dev, provider->held_ino);
+	if (provider->instance >= 0)
+		usdt_dyn_release_instance(provider->object, (unsigned)provider->instance);
 #endif
 	if (provider->base)
 		munmap(provider->base, provider->map_size);

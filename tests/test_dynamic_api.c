@@ -491,8 +491,10 @@ static const char *make_scratch(void)
 	return scratch;
 }
 
-/* Same provider, same file: two loads share it; another provider has its
- * own. */
+/* Same provider, same file, but not twice in one process: the kernel would
+ * raise the semaphores of one mapping only, so a second provider of the same
+ * object, while the first exists, gets a file of its own; another provider
+ * has its own. */
 static void test_shared_file(void)
 {
 	const char *dir = make_scratch();
@@ -508,12 +510,20 @@ static void test_shared_file(void)
 	snprintf(pa, sizeof(pa), "%s", usdt_provider_path(a.provider));
 	snprintf(pb, sizeof(pb), "%s", usdt_provider_path(b.provider));
 	snprintf(pd, sizeof(pd), "%s", usdt_provider_path(d.provider));
-	CHECK(strcmp(pa, pb) == 0, "one provider, two files: %s %s", pa, pb);
+	CHECK(strcmp(pa, pb) != 0, "two instances in one process, one file: %s", pa);
+	CHECK(access(pa, F_OK) == 0 && access(pb, F_OK) == 0, "an instance's file is gone");
 	CHECK(strcmp(pa, pd) != 0, "two providers, one file");
 	/* Each has its own semaphores. */
 	CHECK(a.probe[1]->semaphore != b.probe[1]->semaphore, "shared semaphores");
 	fire_counts(&a);
 	fire_counts(&b);
+	/* The first instance's file, free again, goes to the next load. */
+	usdt_provider_destroy(a.provider);
+	a = make_counts("shared");
+	usdt_provider_set_dir(a.provider, dir, &err);
+	CHECK(usdt_provider_load(a.provider, &err) == 0, "load a again: %s", err.message);
+	CHECK(strcmp(usdt_provider_path(a.provider), pa) == 0, "a new file for the first instance: %s",
+	      usdt_provider_path(a.provider));
 	usdt_provider_destroy(a.provider);
 	usdt_provider_destroy(b.provider);
 	usdt_provider_destroy(d.provider);
@@ -521,7 +531,8 @@ static void test_shared_file(void)
 	struct counts e = make_counts("reclaimer");
 	usdt_provider_set_dir(e.provider, dir, &err);
 	CHECK(usdt_provider_load(e.provider, &err) == 0, "load: %s", err.message);
-	CHECK(access(pa, F_OK) != 0 && access(pd, F_OK) != 0, "a file no process holds remains");
+	CHECK(access(pa, F_OK) != 0 && access(pb, F_OK) != 0 && access(pd, F_OK) != 0,
+	      "a file no process holds remains");
 	usdt_provider_destroy(e.provider);
 }
 
@@ -550,6 +561,9 @@ static void test_untrusted_file(void)
 	snprintf(name, sizeof(name), "%s%s", dir, slash ? slash : "/?");
 	char copy[PATH_MAX];
 	snprintf(copy, sizeof(copy), "%s", usdt_provider_path(c.provider));
+	/* Its file stays; destroyed, it leaves the loads below instance 0 of
+	 * the object (see test_shared_file). */
+	usdt_provider_destroy(c.provider);
 
 	const char *cases[] = { "other bytes", "truncated", "writable", "symlink", "directory",
 				"fifo", "another owner", "other bytes, held" };
@@ -614,7 +628,6 @@ static void test_untrusted_file(void)
 		}
 		usdt_provider_destroy(t.provider);
 	}
-	usdt_provider_destroy(c.provider);
 	unlink(name);
 	rmdir(name);
 }

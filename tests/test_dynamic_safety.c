@@ -659,35 +659,49 @@ static void under_filter(const long *allowed, int allow_count, const char *what)
 
 /* ---- Processes for test_reclaim_tracer.py --------------------------------- */
 
-/* Load provider name (probe tick(int64)) in dir and obey stdin: "fire N"
- * (once a tracer enabled tick: N fires with this pid), "unload", "load",
- * "exit". */
-static int hold(const char *dir, const char *name)
+/* Load copies providers named name (probe tick(int64)) in dir, print their
+ * paths and obey stdin: "fire N" (once a tracer enabled every copy's tick:
+ * copy i fires N * (i + 1) times with this pid), "unload", "load" (the
+ * first copy), "exit". */
+static int hold(const char *dir, const char *name, int copies)
 {
 	usdt_error err;
-	const usdt_probe *tick;
-	usdt_provider *p = load(name, dir, &tick);
-	printf("ready pid=%ld path=%s\n", (long)getpid(), usdt_provider_path(p));
+	const usdt_probe *tick[4];
+	usdt_provider *p[4];
+	CHECK(copies >= 1 && copies <= 4, "%d copies", copies);
+	printf("ready pid=%ld", (long)getpid());
+	for (int i = 0; i < copies; i++) {
+		p[i] = load(name, dir, &tick[i]);
+		printf(" path=%s", usdt_provider_path(p[i]));
+	}
+	printf("\n");
 	char line[64];
 	int n;
 	while (fgets(line, sizeof(line), stdin)) {
 		int rc = 0;
 		if (sscanf(line, "fire %d", &n) == 1) {
-			for (int ms = 0; ms < 10000 && !USDT_ENABLED(tick); ms++)
-				nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-			rc = USDT_ENABLED(tick) ? 0 : -1;
-			for (int i = 0; rc == 0 && i < n; i++)
-				USDT_FIRE(tick, (long)getpid());
+			for (int i = 0; rc == 0 && i < copies; i++) {
+				for (int ms = 0; ms < 10000 && !USDT_ENABLED(tick[i]); ms++)
+					nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+				rc = USDT_ENABLED(tick[i]) ? 0 : -1;
+			}
+			for (int i = 0; rc == 0 && i < copies; i++)
+				for (int k = 0; k < n * (i + 1); k++)
+					USDT_FIRE(tick[i], (long)getpid());
 		} else if (strncmp(line, "unload", 6) == 0) {
-			rc = usdt_provider_unload(p, &err);
+			rc = usdt_provider_unload(p[0], &err);
 		} else if (strncmp(line, "load", 4) == 0) {
-			rc = usdt_provider_load(p, &err);
+			rc = usdt_provider_load(p[0], &err);
 		} else {
 			break;
 		}
-		printf("%s %s\n", rc == 0 ? "done" : "failed", usdt_provider_path(p));
+		printf("%s %s", rc == 0 ? "done" : "failed", usdt_provider_path(p[0]));
+		for (int i = 0; i < copies; i++)
+			printf(" %d", USDT_ENABLED(tick[i]) ? 1 : 0);
+		printf("\n");
 	}
-	usdt_provider_destroy(p);
+	for (int i = 0; i < copies; i++)
+		usdt_provider_destroy(p[i]);
 	return 0;
 }
 
@@ -721,8 +735,8 @@ int main(int argc, char **argv)
 	}
 	scratch = argv[1];
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (strcmp(argv[2], "hold") == 0 && argc == 4)
-		return hold(scratch, argv[3]);
+	if (strcmp(argv[2], "hold") == 0 && (argc == 4 || argc == 5))
+		return hold(scratch, argv[3], argc == 5 ? atoi(argv[4]) : 1);
 	if (strcmp(argv[2], "churn") == 0 && argc == 5)
 		return churn(scratch, argv[3], atoi(argv[4]));
 	if (strcmp(argv[2], "reclaim") == 0) {
