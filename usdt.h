@@ -428,7 +428,7 @@ template <typename T> struct usdt__signed {
  * On x86-64 the load is the compare itself, which gcc does not make of a
  * volatile load: a static probe's check is then `cmpw $0, sem(%rip); jne`.
  * A macro, not a function, so that it is inline at every optimization level. */
-#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__) && !defined(__clang__)
 #define USDT__ENABLED(semaphore)                                                              \
 	__extension__({                                                                       \
 		int usdt__on;                                                                 \
@@ -816,11 +816,32 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 	#provider "_" #name "_semaphore: .zero 2\n"                            \
 	".popsection\n"                                                       \
 	".endif\n"
-#define USDT__DTRACE_ENABLED(provider, name, probe)            \
-	__extension__({                                        \
-		__asm__(USDT__SEMAPHORE_ASM(provider, name));  \
-		USDT__ENABLED(&USDT__SEMAPHORE_NAME(provider, name)); \
+/* The check of a generated probe defines its semaphore in the same asm, which
+ * must not be one that the compiler takes to write memory (a basic asm in a
+ * function, under gcc; any volatile asm or one without outputs, under
+ * clang): it would reload after the check every value read before it.
+ * gcc: the compare of USDT__ENABLED, whose operands say what it reads.
+ * clang: an asm of no side effect that gives the semaphore's address. */
+#if defined(__GCC_ASM_FLAG_OUTPUTS__) && !defined(__clang__)
+#define USDT__DTRACE_ENABLED(provider, name, probe)                                      \
+	__extension__({                                                                  \
+		int usdt__on;                                                            \
+		__asm__ __volatile__(USDT__SEMAPHORE_ASM(provider, name)                 \
+				     "{cmpw $0, %1|cmp WORD PTR %1, 0}"                  \
+				     : "=@ccnz"(usdt__on)                                \
+				     : "m"(USDT__SEMAPHORE_NAME(provider, name)));       \
+		usdt__on;                                                                \
 	})
+#else
+#define USDT__DTRACE_ENABLED(provider, name, probe)                                      \
+	__extension__({                                                                  \
+		volatile unsigned short *usdt__semaphore;                                \
+		__asm__(USDT__SEMAPHORE_ASM(provider, name)                              \
+			"lea " #provider "_" #name "_semaphore(%%rip), %0"               \
+			: "=r"(usdt__semaphore));                                        \
+		*usdt__semaphore != 0;                                                   \
+	})
+#endif
 #define USDT__DTRACE_FIRE0(provider, name, fire)                                \
 	do {                                                                    \
 		if (__builtin_expect(USDT__DTRACE_ENABLED(provider, name, ~), 0)) \

@@ -458,6 +458,31 @@ def project_warnings(compiler, project, optimization):
     return build
 
 
+def no_barrier(compiler):
+    """barrier.c at -O2: the enabled check of a generated probe and of a
+    USDT_STATIC_PROBE is no memory barrier, so a value read before it is
+    not read again after it (one reference to matrix_value per function)."""
+    build = Build(f"{compiler} -O2 barrier.c")
+    header = build.path("warnings_probes.h")
+    result = build.run([sys.executable, os.path.join(ROOT, "usdt-dtrace"), "-h", "-s",
+                        os.path.join(SOURCES, "warnings.d"), "-o", header])
+    if not build.check(result.returncode == 0, f"usdt-dtrace failed: {result.stderr}"):
+        return build
+    obj = build.path("barrier.o")
+    if not build.compile([*COMMANDS[compiler], "-O2", *WARNINGS, "-I", ROOT, "-I", build.dir,
+                          *language(compiler), "-c", os.path.join(SOURCES, "barrier.c"),
+                          "-o", obj]):
+        return build
+    listing = build.run(["objdump", "-dr", "--no-show-raw-insn", obj]).stdout
+    code = dict(re.findall(r"^[0-9a-f]+ <(\w+)>:\n(.*?)(?=^[0-9a-f]+ <|\Z)", listing, re.M | re.S))
+    for function in ("check_generated", "check_static"):
+        reads = re.findall(r"R_X86_64_\w+\s+matrix_value\b", code.get(function, ""))
+        build.check(len(reads) == 1, f"{function} refers to matrix_value {len(reads)} times, "
+                    "expected once (its enabled check is a memory barrier):\n"
+                    + code.get(function, "(not found)"))
+    return build
+
+
 def library(compiler, optimization):
     """usdt_dynamic.c, the library's source, compiled without a warning: it
     is built at the user's level (a release build is -O3), where the
@@ -739,6 +764,9 @@ def jobs():
     for family in ("gcc", "clang"):
         for optimization in ("-O0", "-Og", "-O1", "-O2", "-O3", "-Os"):
             yield library, family, optimization
+        if os.uname().machine == "x86_64":
+            for compiler in (family, CXX[family]):
+                yield no_barrier, compiler
     for variant in link_variants():
         yield multi_tu, *variant
         yield shared_library, *variant
