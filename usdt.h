@@ -161,8 +161,6 @@ typedef struct usdt_probe {
 #endif
 
 #if defined(__x86_64__) && defined(__linux__)
-#include <elf.h>
-#include <sys/auxv.h>
 /* An address in the vDSO as a pointer; an int as unsigned long. */
 #ifdef __cplusplus
 #define USDT__VDSO(type, address) reinterpret_cast<type>(address)
@@ -171,34 +169,75 @@ typedef struct usdt_probe {
 #define USDT__VDSO(type, address) ((type)(address))
 #define USDT__ULONG(i) ((unsigned long)(i))
 #endif
+#if defined(__LP64__)
+/* The ELF64 header, program header and note header, and libc's getauxval
+ * under another name: nothing of <elf.h> or <sys/auxv.h> (whose names clash
+ * with <linux/elf.h>'s, and whose declaration differs between libcs) enters
+ * the user's unit. */
+struct usdt__elf_header {
+	unsigned char ident[16];
+	unsigned short type, machine;
+	unsigned int version;
+	unsigned long entry, phoff, shoff;
+	unsigned int flags;
+	unsigned short ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+struct usdt__elf_segment {
+	unsigned int type, flags;
+	unsigned long offset, vaddr, paddr, filesz, memsz, align;
+};
+struct usdt__elf_note {
+	unsigned int namesz, descsz, type;
+};
+#ifdef __cplusplus
+extern "C"
+#endif
+unsigned long usdt__getauxval(unsigned long type) __asm__("getauxval");
+#endif
 /* The running kernel's LINUX_VERSION_CODE (major << 16 | minor << 8 |
  * sublevel, the sublevel capped at 255), from the "Linux" note of the vDSO
  * the kernel maps into every process: no system call, so nothing a seccomp
- * filter can refuse or kill. 0 without a vDSO (vdso=0). */
+ * filter can refuse or kill. 0 without a 64-bit vDSO (vdso=0, x32), or if
+ * it is not as expected: every read stays inside the vDSO's first page (its
+ * ELF header and program headers) or its loaded segment. */
 __attribute__((unused)) static unsigned long usdt__kernel_version(void)
 {
-	unsigned long vdso = getauxval(AT_SYSINFO_EHDR);
-	const Elf64_Ehdr *ehdr = USDT__VDSO(const Elf64_Ehdr *, vdso);
-	int i;
-	if (!vdso)
+#if defined(__LP64__)
+	const unsigned long vdso = usdt__getauxval(33); /* AT_SYSINFO_EHDR */
+	const struct usdt__elf_header *ehdr = USDT__VDSO(const struct usdt__elf_header *, vdso);
+	const struct usdt__elf_segment *phdr;
+	unsigned long count, size = 0, i;
+	if (!vdso || ehdr->ident[0] != 0x7f || ehdr->ident[1] != 'E' || ehdr->ident[2] != 'L' ||
+	    ehdr->ident[3] != 'F' || ehdr->ident[4] != 2 /* ELFCLASS64 */ ||
+	    ehdr->phentsize != sizeof(*phdr) || ehdr->phoff > 4096 ||
+	    USDT__ULONG(ehdr->phnum) * sizeof(*phdr) > 4096 - ehdr->phoff)
 		return 0;
-	for (i = 0; i < ehdr->e_phnum; i++) {
-		const Elf64_Phdr *phdr = USDT__VDSO(const Elf64_Phdr *,
-			vdso + ehdr->e_phoff + USDT__ULONG(i) * ehdr->e_phentsize);
-		unsigned long note = vdso + phdr->p_offset, end = note + phdr->p_filesz;
-		if (phdr->p_type != PT_NOTE)
+	phdr = USDT__VDSO(const struct usdt__elf_segment *, vdso + ehdr->phoff);
+	count = ehdr->phnum;
+	for (i = 0; i < count; i++)
+		if (phdr[i].type == 1 /* PT_LOAD */ && phdr[i].offset == 0)
+			size = phdr[i].filesz;
+	for (i = 0; i < count; i++) {
+		unsigned long note = vdso + phdr[i].offset, end = note + phdr[i].filesz;
+		if (phdr[i].type != 4 /* PT_NOTE */ || phdr[i].offset > size ||
+		    phdr[i].filesz > size - phdr[i].offset)
 			continue;
-		while (note + sizeof(Elf64_Nhdr) <= end) {
-			const Elf64_Nhdr *nhdr = USDT__VDSO(const Elf64_Nhdr *, note);
-			const char *name = USDT__VDSO(const char *, note + sizeof(Elf64_Nhdr));
-			unsigned long desc = note + sizeof(Elf64_Nhdr) + ((nhdr->n_namesz + 3) & ~3u);
-			if (nhdr->n_type == 0 && nhdr->n_namesz == 6 && nhdr->n_descsz == 4 &&
+		while (end - note >= sizeof(struct usdt__elf_note)) {
+			const struct usdt__elf_note *nhdr = USDT__VDSO(const struct usdt__elf_note *, note);
+			const char *name = USDT__VDSO(const char *, note + sizeof(*nhdr));
+			unsigned long namesz = (nhdr->namesz + 3ul) & ~3ul;
+			unsigned long descsz = (nhdr->descsz + 3ul) & ~3ul;
+			if (namesz > end - note - sizeof(*nhdr) ||
+			    descsz > end - note - sizeof(*nhdr) - namesz)
+				break;
+			if (nhdr->type == 0 && nhdr->namesz == 6 && nhdr->descsz == 4 &&
 			    name[0] == 'L' && name[1] == 'i' && name[2] == 'n' && name[3] == 'u' &&
-			    name[4] == 'x')
-				return *USDT__VDSO(const Elf64_Word *, desc);
-			note = desc + ((nhdr->n_descsz + 3) & ~3u);
+			    name[4] == 'x' && name[5] == 0)
+				return *USDT__VDSO(const unsigned int *, note + sizeof(*nhdr) + namesz);
+			note += sizeof(*nhdr) + namesz + descsz;
 		}
 	}
+#endif
 	return 0;
 }
 

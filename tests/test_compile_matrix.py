@@ -483,6 +483,35 @@ def no_barrier(compiler):
     return build
 
 
+def with_system_headers(compiler, first, second):
+    """usdt.h and a system header in one unit, in either order, without a
+    diagnostic: <linux/elf.h> (whose Elf64_ types clash with <elf.h>'s) and
+    <sys/auxv.h> (getauxval, which usdt.h calls)."""
+    build = Build(f"{compiler} <{first}> then <{second}>")
+    source = build.path("together.c")
+    with open(source, "w") as out:
+        out.write(f"#include <{first}>\n#include <{second}>\n"
+                  "USDT_STATIC_PROBE(t_probe, matrix, together, int);\n"
+                  "int together(int value);\n"
+                  "int together(int value)\n{\n\tUSDT_FIRE(t_probe, value);\n"
+                  "\treturn USDT_ENABLED(t_probe);\n}\n")
+    std = "c++17" if kind(compiler).endswith("++") else "c11"
+    build.compile([*COMMANDS[compiler], f"-std={std}", "-O2", *WARNINGS, "-Wredundant-decls",
+                   "-I", ROOT, *language(compiler), "-c", source, "-o", build.path("together.o")])
+    return build
+
+
+def x32(compiler):
+    """-mx32 (x86-64 with 4-byte pointers, whose vDSO is ELF32): verbs.c
+    compiles without a warning (compiled only)."""
+    build = Build(f"{compiler} -mx32 verbs.c")
+    std = "c++17" if kind(compiler).endswith("++") else "c11"
+    build.compile([*COMMANDS[compiler], "-mx32", f"-std={std}", "-O2", *WARNINGS, "-I", ROOT,
+                   *language(compiler), "-c", os.path.join(SOURCES, "verbs.c"),
+                   "-o", build.path("verbs.o")])
+    return build
+
+
 def library(compiler, optimization):
     """usdt_dynamic.c, the library's source, compiled without a warning: it
     is built at the user's level (a release build is -O3), where the
@@ -767,6 +796,12 @@ def jobs():
         if os.uname().machine == "x86_64":
             for compiler in (family, CXX[family]):
                 yield no_barrier, compiler
+        for compiler in (family, CXX[family]):
+            for header in ("linux/elf.h", "sys/auxv.h"):
+                yield with_system_headers, compiler, "usdt.h", header
+                yield with_system_headers, compiler, header, "usdt.h"
+            if os.uname().machine == "x86_64":
+                yield x32, compiler
     for variant in link_variants():
         yield multi_tu, *variant
         yield shared_library, *variant
