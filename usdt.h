@@ -949,11 +949,22 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 
 /* `probe` is an array of one instance per argument and two more, so that a
  * call site can check its number of arguments with sizeof; its first
- * instance fires out of line, its second inline (USDT_FIRE_UNGATED). */
+ * instance fires out of line, its second inline (USDT_FIRE_UNGATED). The
+ * definition ends with an empty file-scope asm, which takes the user's
+ * semicolon after the pragmas. */
 #define USDT__STATIC_DEFINE(probe, provider, name, n, params, prepare, fire, fire_inline) \
 	USDT__PROBES_PAGE;                                                                \
 	USDT__SEMAPHORE(provider, name);                                                  \
-	USDT__OUT_OF_LINE static void usdt__fire_##probe params                           \
+	USDT__UNUSED_BEGIN                                                                \
+	static USDT__IF_UNUSED_O0 void usdt__fire_##probe params;                        \
+	static __inline__ void usdt__fire_inline_##probe params;                          \
+	__attribute__((unused)) static const usdt_probe probe[(n) + 2] = {              \
+		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
+		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_##probe), (n) },        \
+		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
+		  USDT__FUNCTION_CAST(void (*)(void), USDT__UNGATED_FIRE(probe)), (n) }   \
+	};                                                                                \
+	USDT__OUT_OF_LINE static USDT__IF_UNUSED_O0 void usdt__fire_##probe params      \
 	{                                                                                 \
 		USDT__FRAME prepare fire;                                                 \
 	}                                                                                 \
@@ -962,12 +973,8 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 	{                                                                                 \
 		prepare fire_inline;                                                      \
 	}                                                                                 \
-	__attribute__((unused)) static const usdt_probe probe[(n) + 2] = {              \
-		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
-		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_##probe), (n) },        \
-		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
-		  USDT__FUNCTION_CAST(void (*)(void), USDT__UNGATED_FIRE(probe)), (n) }   \
-	}
+	USDT__UNUSED_END                                                                  \
+	__asm__("")
 /* Where the compiler inlines nothing (-O0, -fno-inline: __NO_INLINE__), the
  * probe array is kept whole wherever a probe is fired, with the functions
  * it names: USDT_FIRE_UNGATED then calls the out-of-line fire function too,
@@ -976,6 +983,25 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 #define USDT__UNGATED_FIRE(probe) usdt__fire_##probe
 #else
 #define USDT__UNGATED_FIRE(probe) usdt__fire_inline_##probe
+#endif
+/* A unit that declares a probe and never fires it keeps neither its array
+ * nor its functions (nor notes). gcc without optimization keeps every
+ * static variable (no -ftoplevel-reorder), which the pragma turns back on
+ * for the array, and every static function not declared inline: the
+ * out-of-line one is then inline too, never inlined all the same (noipa),
+ * which gcc warns about (-Wattributes). */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__OPTIMIZE__)
+#define USDT__UNUSED_BEGIN                                         \
+	_Pragma("GCC diagnostic push")                             \
+	_Pragma("GCC diagnostic ignored \"-Wattributes\"")         \
+	_Pragma("GCC push_options")                                \
+	_Pragma("GCC optimize(\"toplevel-reorder\")")
+#define USDT__UNUSED_END _Pragma("GCC pop_options") _Pragma("GCC diagnostic pop")
+#define USDT__IF_UNUSED_O0 __inline__
+#else
+#define USDT__UNUSED_BEGIN
+#define USDT__UNUSED_END
+#define USDT__IF_UNUSED_O0
 #endif
 
 #define USDT__STATIC_0(probe, provider, name)                                     \

@@ -28,6 +28,12 @@ DEBIAN_CACHE (or $USDT_DEBIAN_CACHE), on the sources in tests/matrix:
     the shared library and several units also at -O0 and -Og, LTO also at
     -Og (where each probe's notes sit is checked against the documented
     table: fire functions per unit, ungated fires inline where inlined);
+  - a unit that only declares a probe keeps no note of it (multi-TU, -O0);
+  - the enabled check of a generated probe and of a static one is no memory
+    barrier: a value read before it is not read again after it (x86-64,
+    -O2, objdump);
+  - usdt.h with <linux/elf.h> and with <sys/auxv.h>, in either order, C and
+    C++; verbs.c with -mx32 (compiled only);
   - USDT_DISABLE, and a <sys/sdt.h> that is missing, with and without
     USDT_REQUIRE;
   - usdt_dynamic.c compiles without a warning with gcc and clang at -O0 to
@@ -699,10 +705,11 @@ def link_variants():
 
 
 def multi_tu(family, mode, linker, optimization="-O2"):
-    """Three translation units fire one probe declared in a shared header."""
+    """Three translation units fire one probe declared in a shared header, and
+    a fourth declares it only."""
     build = Build(f"{family} {optimization} {mode} ({linker}) multi-TU")
     program = build.path("multi")
-    sources = [os.path.join(SOURCES, f"multi_{part}.c") for part in ("main", "a", "b")]
+    sources = [os.path.join(SOURCES, f"multi_{part}.c") for part in ("main", "a", "b", "c")]
     if build.compile([family, "-std=c11", *link_flags(family, mode, linker, optimization),
                       *sources, "-o", program]):
         elf = Elf(build, program)
@@ -713,7 +720,7 @@ def multi_tu(family, mode, linker, optimization="-O2"):
         # -Og is -O1), else in one usdt__fire_inline_ function per unit; at
         # -O0, where nothing is inlined, it calls b's copy of the
         # out-of-line fire function, and no unit keeps a function (or a
-        # note) it does not call.
+        # note) it does not call: c, which only declares it, keeps none.
         shared = [n["location"] for n in elf.notes if n["name"] == "shared"]
         functions = {elf.function_at(a) for a in shared}
         copies = {elf.function_start(a) for a in shared
@@ -723,9 +730,10 @@ def multi_tu(family, mode, linker, optimization="-O2"):
                    else "usdt__fire_inline_p_shared")
         fewest = 1 if mode == "lto" else 2
         most = 3 if optimization == "-O0" else 2
-        build.check(optimization != "-O0" or len(shared) == 2 * len(copies),
-                    f"matrix:shared has {len(shared)} notes at -O0, expected 2 (5-byte and "
-                    f"1-byte nop) per copy of usdt__fire_p_shared ({len(copies)})")
+        build.check(optimization != "-O0" or len(shared) == 2 * len(copies) == 6,
+                    f"matrix:shared has {len(shared)} notes at -O0, expected 6: 2 (5-byte "
+                    f"and 1-byte nop) per copy of usdt__fire_p_shared ({len(copies)}), one "
+                    "copy per unit that fires it (main, a, b; not c)")
         build.check(any(str(f).startswith(ungated) for f in functions) and
                     fewest <= len(copies) <= most,
                     f"matrix:shared notes in {sorted(map(str, functions))}, expected "
