@@ -161,8 +161,6 @@ typedef struct usdt_probe {
 #endif
 
 #if defined(__x86_64__) && defined(__linux__)
-#include <elf.h>
-#include <sys/auxv.h>
 /* An address in the vDSO as a pointer; an int as unsigned long. */
 #ifdef __cplusplus
 #define USDT__VDSO(type, address) reinterpret_cast<type>(address)
@@ -171,34 +169,75 @@ typedef struct usdt_probe {
 #define USDT__VDSO(type, address) ((type)(address))
 #define USDT__ULONG(i) ((unsigned long)(i))
 #endif
+#if defined(__LP64__)
+/* The ELF64 header, program header and note header, and libc's getauxval
+ * under another name: nothing of <elf.h> or <sys/auxv.h> (whose names clash
+ * with <linux/elf.h>'s, and whose declaration differs between libcs) enters
+ * the user's unit. */
+struct usdt__elf_header {
+	unsigned char ident[16];
+	unsigned short type, machine;
+	unsigned int version;
+	unsigned long entry, phoff, shoff;
+	unsigned int flags;
+	unsigned short ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+struct usdt__elf_segment {
+	unsigned int type, flags;
+	unsigned long offset, vaddr, paddr, filesz, memsz, align;
+};
+struct usdt__elf_note {
+	unsigned int namesz, descsz, type;
+};
+#ifdef __cplusplus
+extern "C"
+#endif
+unsigned long usdt__getauxval(unsigned long type) __asm__("getauxval");
+#endif
 /* The running kernel's LINUX_VERSION_CODE (major << 16 | minor << 8 |
  * sublevel, the sublevel capped at 255), from the "Linux" note of the vDSO
  * the kernel maps into every process: no system call, so nothing a seccomp
- * filter can refuse or kill. 0 without a vDSO (vdso=0). */
+ * filter can refuse or kill. 0 without a 64-bit vDSO (vdso=0, x32), or if
+ * it is not as expected: every read stays inside the vDSO's first page (its
+ * ELF header and program headers) or its loaded segment. */
 __attribute__((unused)) static unsigned long usdt__kernel_version(void)
 {
-	unsigned long vdso = getauxval(AT_SYSINFO_EHDR);
-	const Elf64_Ehdr *ehdr = USDT__VDSO(const Elf64_Ehdr *, vdso);
-	int i;
-	if (!vdso)
+#if defined(__LP64__)
+	const unsigned long vdso = usdt__getauxval(33); /* AT_SYSINFO_EHDR */
+	const struct usdt__elf_header *ehdr = USDT__VDSO(const struct usdt__elf_header *, vdso);
+	const struct usdt__elf_segment *phdr;
+	unsigned long count, size = 0, i;
+	if (!vdso || ehdr->ident[0] != 0x7f || ehdr->ident[1] != 'E' || ehdr->ident[2] != 'L' ||
+	    ehdr->ident[3] != 'F' || ehdr->ident[4] != 2 /* ELFCLASS64 */ ||
+	    ehdr->phentsize != sizeof(*phdr) || ehdr->phoff > 4096 ||
+	    USDT__ULONG(ehdr->phnum) * sizeof(*phdr) > 4096 - ehdr->phoff)
 		return 0;
-	for (i = 0; i < ehdr->e_phnum; i++) {
-		const Elf64_Phdr *phdr = USDT__VDSO(const Elf64_Phdr *,
-			vdso + ehdr->e_phoff + USDT__ULONG(i) * ehdr->e_phentsize);
-		unsigned long note = vdso + phdr->p_offset, end = note + phdr->p_filesz;
-		if (phdr->p_type != PT_NOTE)
+	phdr = USDT__VDSO(const struct usdt__elf_segment *, vdso + ehdr->phoff);
+	count = ehdr->phnum;
+	for (i = 0; i < count; i++)
+		if (phdr[i].type == 1 /* PT_LOAD */ && phdr[i].offset == 0)
+			size = phdr[i].filesz;
+	for (i = 0; i < count; i++) {
+		unsigned long note = vdso + phdr[i].offset, end = note + phdr[i].filesz;
+		if (phdr[i].type != 4 /* PT_NOTE */ || phdr[i].offset > size ||
+		    phdr[i].filesz > size - phdr[i].offset)
 			continue;
-		while (note + sizeof(Elf64_Nhdr) <= end) {
-			const Elf64_Nhdr *nhdr = USDT__VDSO(const Elf64_Nhdr *, note);
-			const char *name = USDT__VDSO(const char *, note + sizeof(Elf64_Nhdr));
-			unsigned long desc = note + sizeof(Elf64_Nhdr) + ((nhdr->n_namesz + 3) & ~3u);
-			if (nhdr->n_type == 0 && nhdr->n_namesz == 6 && nhdr->n_descsz == 4 &&
+		while (end - note >= sizeof(struct usdt__elf_note)) {
+			const struct usdt__elf_note *nhdr = USDT__VDSO(const struct usdt__elf_note *, note);
+			const char *name = USDT__VDSO(const char *, note + sizeof(*nhdr));
+			unsigned long namesz = (nhdr->namesz + 3ul) & ~3ul;
+			unsigned long descsz = (nhdr->descsz + 3ul) & ~3ul;
+			if (namesz > end - note - sizeof(*nhdr) ||
+			    descsz > end - note - sizeof(*nhdr) - namesz)
+				break;
+			if (nhdr->type == 0 && nhdr->namesz == 6 && nhdr->descsz == 4 &&
 			    name[0] == 'L' && name[1] == 'i' && name[2] == 'n' && name[3] == 'u' &&
-			    name[4] == 'x')
-				return *USDT__VDSO(const Elf64_Word *, desc);
-			note = desc + ((nhdr->n_descsz + 3) & ~3u);
+			    name[4] == 'x' && name[5] == 0)
+				return *USDT__VDSO(const unsigned int *, note + sizeof(*nhdr) + namesz);
+			note += sizeof(*nhdr) + namesz + descsz;
 		}
 	}
+#endif
 	return 0;
 }
 
@@ -428,7 +467,7 @@ template <typename T> struct usdt__signed {
  * On x86-64 the load is the compare itself, which gcc does not make of a
  * volatile load: a static probe's check is then `cmpw $0, sem(%rip); jne`.
  * A macro, not a function, so that it is inline at every optimization level. */
-#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__) && !defined(__clang__)
 #define USDT__ENABLED(semaphore)                                                              \
 	__extension__({                                                                       \
 		int usdt__on;                                                                 \
@@ -816,11 +855,32 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 	#provider "_" #name "_semaphore: .zero 2\n"                            \
 	".popsection\n"                                                       \
 	".endif\n"
-#define USDT__DTRACE_ENABLED(provider, name, probe)            \
-	__extension__({                                        \
-		__asm__(USDT__SEMAPHORE_ASM(provider, name));  \
-		USDT__ENABLED(&USDT__SEMAPHORE_NAME(provider, name)); \
+/* The check of a generated probe defines its semaphore in the same asm, which
+ * must not be one that the compiler takes to write memory (a basic asm in a
+ * function, under gcc; any volatile asm or one without outputs, under
+ * clang): it would reload after the check every value read before it.
+ * gcc: the compare of USDT__ENABLED, whose operands say what it reads.
+ * clang: an asm of no side effect that gives the semaphore's address. */
+#if defined(__GCC_ASM_FLAG_OUTPUTS__) && !defined(__clang__)
+#define USDT__DTRACE_ENABLED(provider, name, probe)                                      \
+	__extension__({                                                                  \
+		int usdt__on;                                                            \
+		__asm__ __volatile__(USDT__SEMAPHORE_ASM(provider, name)                 \
+				     "{cmpw $0, %1|cmp WORD PTR %1, 0}"                  \
+				     : "=@ccnz"(usdt__on)                                \
+				     : "m"(USDT__SEMAPHORE_NAME(provider, name)));       \
+		usdt__on;                                                                \
 	})
+#else
+#define USDT__DTRACE_ENABLED(provider, name, probe)                                      \
+	__extension__({                                                                  \
+		volatile unsigned short *usdt__semaphore;                                \
+		__asm__(USDT__SEMAPHORE_ASM(provider, name)                              \
+			"lea " #provider "_" #name "_semaphore(%%rip), %0"               \
+			: "=r"(usdt__semaphore));                                        \
+		*usdt__semaphore != 0;                                                   \
+	})
+#endif
 #define USDT__DTRACE_FIRE0(provider, name, fire)                                \
 	do {                                                                    \
 		if (__builtin_expect(USDT__DTRACE_ENABLED(provider, name, ~), 0)) \
@@ -889,11 +949,22 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 
 /* `probe` is an array of one instance per argument and two more, so that a
  * call site can check its number of arguments with sizeof; its first
- * instance fires out of line, its second inline (USDT_FIRE_UNGATED). */
+ * instance fires out of line, its second inline (USDT_FIRE_UNGATED). The
+ * definition ends with an empty file-scope asm, which takes the user's
+ * semicolon after the pragmas. */
 #define USDT__STATIC_DEFINE(probe, provider, name, n, params, prepare, fire, fire_inline) \
 	USDT__PROBES_PAGE;                                                                \
 	USDT__SEMAPHORE(provider, name);                                                  \
-	USDT__OUT_OF_LINE static void usdt__fire_##probe params                           \
+	USDT__UNUSED_BEGIN                                                                \
+	static USDT__IF_UNUSED_O0 void usdt__fire_##probe params;                        \
+	static __inline__ void usdt__fire_inline_##probe params;                          \
+	__attribute__((unused)) static const usdt_probe probe[(n) + 2] = {              \
+		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
+		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_##probe), (n) },        \
+		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
+		  USDT__FUNCTION_CAST(void (*)(void), USDT__UNGATED_FIRE(probe)), (n) }   \
+	};                                                                                \
+	USDT__OUT_OF_LINE static USDT__IF_UNUSED_O0 void usdt__fire_##probe params      \
 	{                                                                                 \
 		USDT__FRAME prepare fire;                                                 \
 	}                                                                                 \
@@ -902,12 +973,8 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 	{                                                                                 \
 		prepare fire_inline;                                                      \
 	}                                                                                 \
-	__attribute__((unused)) static const usdt_probe probe[(n) + 2] = {              \
-		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
-		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_##probe), (n) },        \
-		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
-		  USDT__FUNCTION_CAST(void (*)(void), USDT__UNGATED_FIRE(probe)), (n) }   \
-	}
+	USDT__UNUSED_END                                                                  \
+	__asm__("")
 /* Where the compiler inlines nothing (-O0, -fno-inline: __NO_INLINE__), the
  * probe array is kept whole wherever a probe is fired, with the functions
  * it names: USDT_FIRE_UNGATED then calls the out-of-line fire function too,
@@ -916,6 +983,25 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 #define USDT__UNGATED_FIRE(probe) usdt__fire_##probe
 #else
 #define USDT__UNGATED_FIRE(probe) usdt__fire_inline_##probe
+#endif
+/* A unit that declares a probe and never fires it keeps neither its array
+ * nor its functions (nor notes). gcc without optimization keeps every
+ * static variable (no -ftoplevel-reorder), which the pragma turns back on
+ * for the array, and every static function not declared inline: the
+ * out-of-line one is then inline too, never inlined all the same (noipa),
+ * which gcc warns about (-Wattributes). */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__OPTIMIZE__)
+#define USDT__UNUSED_BEGIN                                         \
+	_Pragma("GCC diagnostic push")                             \
+	_Pragma("GCC diagnostic ignored \"-Wattributes\"")         \
+	_Pragma("GCC push_options")                                \
+	_Pragma("GCC optimize(\"toplevel-reorder\")")
+#define USDT__UNUSED_END _Pragma("GCC pop_options") _Pragma("GCC diagnostic pop")
+#define USDT__IF_UNUSED_O0 __inline__
+#else
+#define USDT__UNUSED_BEGIN
+#define USDT__UNUSED_END
+#define USDT__IF_UNUSED_O0
 #endif
 
 #define USDT__STATIC_0(probe, provider, name)                                     \

@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/auxv.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -875,9 +877,35 @@ static void test_without_memfd(int code)
 	CHECK(count_entries("/dev/shm") == shm_before, "the fallback left a file in /dev/shm");
 }
 
+/* usdt.h's kernel version, read from the vDSO's note, is the running
+ * kernel's as uname tells it: major.minor.sublevel of the release, the
+ * sublevel capped at 255 (Debian's release, "6.1.0-18-amd64", holds its ABI
+ * number there; its version string, "... Debian 6.1.76-1 ...", the real
+ * one). x32 and other targets without the parser read 0, and so does a
+ * process without a vDSO (under valgrind). */
+static void test_kernel_version(void)
+{
+#if defined(__x86_64__) && defined(__LP64__)
+	struct utsname u;
+	unsigned long major = 0, minor = 0, sublevel = 0, expected;
+	const char *debian;
+	CHECK(uname(&u) == 0, "uname: %s", strerror(errno));
+	debian = strstr(u.version, " Debian ");
+	if (!debian || sscanf(debian, " Debian %lu.%lu.%lu", &major, &minor, &sublevel) != 3)
+		CHECK(sscanf(u.release, "%lu.%lu.%lu", &major, &minor, &sublevel) >= 2,
+		      "release %s is not major.minor[.sublevel]", u.release);
+	expected = major << 16 | minor << 8 | (sublevel < 255 ? sublevel : 255);
+	if (!getauxval(AT_SYSINFO_EHDR))
+		expected = 0;
+	CHECK(usdt__kernel_version() == expected, "usdt__kernel_version() is %#lx, uname says "
+	      "%s (%s): %#lx", usdt__kernel_version(), u.release, u.version, expected);
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	int skip_seccomp = argc > 1 && strcmp(argv[1], "--no-seccomp") == 0;
+	test_kernel_version();
 	test_bad_input();
 	test_object(NULL);
 	test_object(make_scratch());

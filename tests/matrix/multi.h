@@ -11,5 +11,7 @@ USDT_STATIC_PROBE(p_shared, matrix, shared, int, const char *);
  * also under -flto. */
 __attribute__((noinline)) int fire_in_a(int value);
 __attribute__((noinline)) int fire_in_b(int value);
+/* multi_c.c only declares the probe. */
+int plain_in_c(int value);
 
 #endif
