@@ -1427,6 +1427,11 @@ static int usdt_dyn_open_backing(struct usdt_provider *provider, const unsigned 
 			if (dirs[i] && !fallback->code)
 				*fallback = why;
 		}
+		/* No default directory at all is a fallback too. */
+		if (!fallback->code)
+			usdt_dyn_fail(fallback, EACCES,
+				      "no usable default directory: $XDG_RUNTIME_DIR is unset and "
+				      "/run/usdt is not writable");
 	}
 	*named = 0;
 	return usdt_dyn_open_unnamed(provider, image, size, err);

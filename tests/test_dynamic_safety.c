@@ -514,8 +514,33 @@ static void attacker_swaps(const char *file)
 	CHECK(rename(file, other) != 0 && unlink(file) != 0, "the attacker moved %s", file);
 }
 
+/* A user with no runtime directory, where only root may write /run/usdt:
+ * the load falls back to an unnamed file, and says why. */
+static void homeless(const char *what)
+{
+	unsetenv("USDT_DIR");
+	unsetenv("XDG_RUNTIME_DIR");
+	usdt_provider *p = load("homeless", NULL, NULL);
+	usdt_error why;
+	const char *path = usdt_provider_path(p);
+	CHECK(path && strncmp(path, "/proc/", 6) == 0, "%s: loaded from %s", what,
+	      path ? path : "NULL");
+	CHECK(usdt_provider_fallback(p, &why) == EACCES && why.code == EACCES &&
+		      strstr(why.message, "/run/usdt"),
+	      "%s: fallback %d (%s), expected EACCES", what, why.code, why.message);
+	printf("%s: fallback to %s: %s\n", what, path ? path : "NULL", why.message);
+	usdt_provider_destroy(p);
+}
+
 static void test_users(void)
 {
+	/* /run is the private one main() mounted. */
+	CHECK(as_user(VICTIM, homeless, "no /run/usdt") == 0, "silent fallback, no /run/usdt");
+	CHECK(mkdir("/run/usdt", 0755) == 0, "mkdir /run/usdt: %s", strerror(errno));
+	CHECK(as_user(VICTIM, homeless, "root's /run/usdt") == 0,
+	      "silent fallback, root's /run/usdt");
+	rmdir("/run/usdt");
+
 	char shared[1024], second[1024];
 	make_dir(shared, sizeof(shared), "shared-1777", 01777);
 	CHECK(as_user(ATTACKER, squat, shared) == 0, "the squatter failed");
