@@ -910,7 +910,10 @@ static int usdt_dyn_create_named(int dirfd, const char *name, const unsigned cha
 	snprintf(temporary, sizeof(temporary), "%s.tmp%ld.%u", name, (long)getpid(),
 		 __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
 	const char *link = replace ? temporary : name;
-	if (rc == 0 && (fstat(fd, written) != 0 || flock(fd, LOCK_SH | LOCK_NB) != 0))
+	/* *written only once linked: a closed file's inode number may be
+	 * reused by another file, which usdt_dyn_holds would then not read. */
+	struct stat st;
+	if (rc == 0 && (fstat(fd, &st) != 0 || flock(fd, LOCK_SH | LOCK_NB) != 0))
 		rc = -errno;
 	if (rc == 0 && linkat(AT_FDCWD, proc, dirfd, link, AT_SYMLINK_FOLLOW) != 0)
 		rc = errno == EEXIST && !replace ? 1 : -errno;
@@ -925,6 +928,7 @@ static int usdt_dyn_create_named(int dirfd, const char *name, const unsigned cha
 	if (*written_fd >= 0)
 		close(*written_fd);
 	*written_fd = fd;
+	*written = st;
 	return 0;
 }
 
