@@ -130,6 +130,38 @@ struct usdt_provider {
  * checked directory. */
 static pthread_mutex_t usdt_dyn_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* fork() while another thread holds usdt_dyn_lock would leave it locked
+ * forever in the child: fork waits for it. */
+static void usdt_dyn_lock_for_fork(void)
+{
+	pthread_mutex_lock(&usdt_dyn_lock);
+}
+
+static void usdt_dyn_unlock_after_fork(void)
+{
+	pthread_mutex_unlock(&usdt_dyn_lock);
+}
+
+static void usdt_dyn_register_fork_handlers(void)
+{
+	pthread_atfork(usdt_dyn_lock_for_fork, usdt_dyn_unlock_after_fork,
+		       usdt_dyn_unlock_after_fork);
+}
+
+/* Take usdt_dyn_lock, the fork handlers registered first: every taker goes
+ * through here, so no entry point can hand a child a locked mutex. */
+static void usdt_dyn_lock_take(void)
+{
+	static pthread_once_t fork_handlers = PTHREAD_ONCE_INIT;
+	pthread_once(&fork_handlers, usdt_dyn_register_fork_handlers);
+	pthread_mutex_lock(&usdt_dyn_lock);
+}
+
+static void usdt_dyn_lock_release(void)
+{
+	pthread_mutex_unlock(&usdt_dyn_lock);
+}
+
 /* Where a probe points until its provider is first loaded: a zero semaphore
  * and a function that only returns, written in assembly because it is
  * called with any number of arguments. */
@@ -791,7 +823,7 @@ static int usdt_dyn_grow_objects(void)
  * process holds, into *instance: 0 or -ENOMEM. */
 static int usdt_dyn_take_instance(const unsigned char *id, unsigned *instance)
 {
-	pthread_mutex_lock(&usdt_dyn_lock);
+	usdt_dyn_lock_take();
 	int rc = 2 * (usdt_dyn_objects_used + 1) > usdt_dyn_objects_size ? usdt_dyn_grow_objects()
 									     : 0;
 	struct usdt_dyn_object *o = rc == 0 ? usdt_dyn_object_slot(id) : NULL;
@@ -815,17 +847,17 @@ static int usdt_dyn_take_instance(const unsigned char *id, unsigned *instance)
 		o->taken[w] |= (uint64_t)1 << bit;
 		*instance = (unsigned)(64 * w + (size_t)bit);
 	}
-	pthread_mutex_unlock(&usdt_dyn_lock);
+	usdt_dyn_lock_release();
 	return rc;
 }
 
 static void usdt_dyn_release_instance(const unsigned char *id, unsigned instance)
 {
-	pthread_mutex_lock(&usdt_dyn_lock);
+	usdt_dyn_lock_take();
 	struct usdt_dyn_object *o = usdt_dyn_objects_size ? usdt_dyn_object_slot(id) : NULL;
 	if (o && o->used && instance / 64 < o->words)
 		o->taken[instance / 64] &= ~((uint64_t)1 << instance % 64);
-	pthread_mutex_unlock(&usdt_dyn_lock);
+	usdt_dyn_lock_release();
 }
 
 /* ---- Where the object lives --------------------------------------------- */
@@ -975,7 +1007,7 @@ static struct usdt_dyn_held_file *usdt_dyn_held_slot(dev_t dev, ino_t ino)
  * memory (the file is then tried, in vain, by reclaiming loads). */
 static int usdt_dyn_hold(const struct stat *st)
 {
-	pthread_mutex_lock(&usdt_dyn_lock);
+	usdt_dyn_lock_take();
 	int rc = 0;
 	if (2 * (usdt_dyn_held_used + 1) > usdt_dyn_held_size) {
 		size_t size = usdt_dyn_held_size ? 2 * usdt_dyn_held_size : 16;
@@ -1001,24 +1033,24 @@ static int usdt_dyn_hold(const struct stat *st)
 		slot->ino = st->st_ino;
 		slot->count++;
 	}
-	pthread_mutex_unlock(&usdt_dyn_lock);
+	usdt_dyn_lock_release();
 	return rc;
 }
 
 static void usdt_dyn_unhold(dev_t dev, ino_t ino)
 {
-	pthread_mutex_lock(&usdt_dyn_lock);
+	usdt_dyn_lock_take();
 	struct usdt_dyn_held_file *slot = usdt_dyn_held_size ? usdt_dyn_held_slot(dev, ino) : NULL;
 	if (slot && slot->ino && slot->count)
 		slot->count--;
-	pthread_mutex_unlock(&usdt_dyn_lock);
+	usdt_dyn_lock_release();
 }
 
 static int usdt_dyn_held_here(dev_t dev, ino_t ino)
 {
-	pthread_mutex_lock(&usdt_dyn_lock);
+	usdt_dyn_lock_take();
 	int held = usdt_dyn_held_size && usdt_dyn_held_slot(dev, ino)->count > 0;
-	pthread_mutex_unlock(&usdt_dyn_lock);
+	usdt_dyn_lock_release();
 	return held;
 }
 
@@ -1195,12 +1227,12 @@ static struct {
 static int usdt_dyn_open_dir(const char *dir, int create, int *user_dir, usdt_error *err)
 {
 	uid_t euid = geteuid();
-	pthread_mutex_lock(&usdt_dyn_lock);
+	usdt_dyn_lock_take();
 	int hit = usdt_dyn_checked_dir.euid == euid && strcmp(usdt_dyn_checked_dir.path, dir) == 0;
 	dev_t dev = usdt_dyn_checked_dir.dev;
 	ino_t ino = usdt_dyn_checked_dir.ino;
 	*user_dir = usdt_dyn_checked_dir.user_dir;
-	pthread_mutex_unlock(&usdt_dyn_lock);
+	usdt_dyn_lock_release();
 	/* Zeroed: valgrind saw the optimized code test it when fstat had failed. */
 	struct stat st = { 0 };
 	int fd = hit ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
@@ -1218,13 +1250,13 @@ static int usdt_dyn_open_dir(const char *dir, int create, int *user_dir, usdt_er
 		close(fd);
 	fd = usdt_dyn_walk_dir(dir, create, user_dir, err);
 	if (fd >= 0 && fstat(fd, &st) == 0 && strlen(dir) < PATH_MAX) {
-		pthread_mutex_lock(&usdt_dyn_lock);
+		usdt_dyn_lock_take();
 		strcpy(usdt_dyn_checked_dir.path, dir);
 		usdt_dyn_checked_dir.euid = euid;
 		usdt_dyn_checked_dir.dev = st.st_dev;
 		usdt_dyn_checked_dir.ino = st.st_ino;
 		usdt_dyn_checked_dir.user_dir = *user_dir;
-		pthread_mutex_unlock(&usdt_dyn_lock);
+		usdt_dyn_lock_release();
 	}
 	return fd;
 }
@@ -1497,24 +1529,6 @@ static unsigned char *usdt_dyn_map_object(int fd, const struct usdt_dyn_layout *
 static int usdt_dyn_stand_in_fd = -1;
 static size_t usdt_dyn_stand_in_pages;
 
-/* fork() while another thread holds usdt_dyn_lock would leave it locked
- * forever in the child: fork waits for it. */
-static void usdt_dyn_lock_for_fork(void)
-{
-	pthread_mutex_lock(&usdt_dyn_lock);
-}
-
-static void usdt_dyn_unlock_after_fork(void)
-{
-	pthread_mutex_unlock(&usdt_dyn_lock);
-}
-
-static void usdt_dyn_register_fork_handlers(void)
-{
-	pthread_atfork(usdt_dyn_lock_for_fork, usdt_dyn_unlock_after_fork,
-		       usdt_dyn_unlock_after_fork);
-}
-
 /* The stand-in's pages for a provider of text_size and map_size bytes. */
 static size_t usdt_dyn_stand_in_need(size_t text_size, size_t map_size)
 {
@@ -1528,7 +1542,7 @@ static size_t usdt_dyn_stand_in_need(size_t text_size, size_t map_size)
 static int usdt_dyn_stand_in_reserve(const struct usdt_dyn_layout *l)
 {
 	size_t pages = usdt_dyn_stand_in_need(l->text_size, l->map_size);
-	pthread_mutex_lock(&usdt_dyn_lock);
+	usdt_dyn_lock_take();
 	size_t page = usdt_dyn_page_size();
 	size_t want = usdt_dyn_stand_in_pages ? 2 * usdt_dyn_stand_in_pages : 1;
 	while (want < pages)
@@ -1547,7 +1561,7 @@ static int usdt_dyn_stand_in_reserve(const struct usdt_dyn_layout *l)
 		usdt_dyn_stand_in_fd = fd;
 		usdt_dyn_stand_in_pages = want;
 	}
-	pthread_mutex_unlock(&usdt_dyn_lock);
+	usdt_dyn_lock_release();
 	return fd < 0 ? fd : 0;
 }
 
@@ -1560,13 +1574,13 @@ static int usdt_dyn_stand_in(struct usdt_provider *provider)
 {
 	size_t page = usdt_dyn_page_size();
 	size_t text_pages = provider->text_size / page;
-	pthread_mutex_lock(&usdt_dyn_lock);
+	usdt_dyn_lock_take();
 	int rc = 0;
 	if (mmap(provider->base, provider->map_size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED,
 		 usdt_dyn_stand_in_fd, (off_t)((usdt_dyn_stand_in_pages - text_pages) * page)) ==
 	    MAP_FAILED)
 		rc = -errno;
-	pthread_mutex_unlock(&usdt_dyn_lock);
+	usdt_dyn_lock_release();
 	return rc;
 }
 
@@ -1641,7 +1655,7 @@ enum { USDT_DYN_JIT_REGISTER = 1, USDT_DYN_JIT_UNREGISTER = 2 };
 static void usdt_dyn_jit_notify(struct usdt_dyn_jit_entry *entry, int add)
 {
 	struct usdt_dyn_jit_descriptor *d = &usdt_dyn_jit_descriptor;
-	pthread_mutex_lock(&usdt_dyn_lock);
+	usdt_dyn_lock_take();
 	if (add) {
 		entry->prev = NULL;
 		entry->next = d->first_entry;
@@ -1661,7 +1675,7 @@ static void usdt_dyn_jit_notify(struct usdt_dyn_jit_entry *entry, int add)
 	usdt_dyn_jit_register_code();
 	d->relevant_entry = NULL;
 	d->action_flag = 0;
-	pthread_mutex_unlock(&usdt_dyn_lock);
+	usdt_dyn_lock_release();
 }
 
 /* Take the provider's object out of gdb's list (its copy is freed by the
@@ -1694,8 +1708,6 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 		return usdt_dyn_fail(err, EINVAL, "provider \"%s\" has no probes to load",
 				     provider->name);
 #ifdef USDT_DYN_MACHINE
-	static pthread_once_t fork_handlers = PTHREAD_ONCE_INIT;
-	pthread_once(&fork_handlers, usdt_dyn_register_fork_handlers);
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return usdt_dyn_fail(err, EIO, "libelf is unusable: %s", elf_errmsg(-1));
 	struct usdt_dyn_layout l = usdt_dyn_layout(provider);

@@ -337,6 +337,67 @@ static void test_fork_during_load(int forks)
 	CHECK(failed == 0, "%d of %d children failed", failed, forks);
 }
 
+static void *reclaim_loop(void *arg)
+{
+	usdt_error err;
+	while (!stop)
+		usdt_dir_reclaim((const char *)arg, &err);
+	return NULL;
+}
+
+/* In a process that never loads (run as "reclaim_fork"): forks while a
+ * thread reclaims a directory of 200 files it cannot remove (this process
+ * holds them); every child reclaims too, and none may hang. Without the
+ * fork handlers about 1 fork in 300 hangs. */
+static int reclaim_fork(const char *dir, int forks)
+{
+	int held[200];
+	for (int i = 0; i < 200; i++) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/held%d-%040x.so", dir, i, i);
+		held[i] = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0444);
+		CHECK(held[i] >= 0 && flock(held[i], LOCK_SH) == 0, "%s: %s", path, strerror(errno));
+	}
+	pthread_t thread;
+	pthread_create(&thread, NULL, reclaim_loop, (void *)dir);
+	int hung = 0, failed = 0;
+	for (int i = 0; i < forks; i++) {
+		fflush(stdout);
+		pid_t child = fork();
+		if (child == 0) {
+			usdt_error err;
+			_exit(usdt_dir_reclaim(dir, &err) == 0 ? 0 : 1);
+		}
+		int status = wait_for(child, 3);
+		hung += status == -1;
+		failed += status != -1 && status != 0;
+	}
+	stop = 1;
+	pthread_join(thread, NULL);
+	for (int i = 0; i < 200; i++)
+		close(held[i]);
+	CHECK(hung == 0, "%d of %d children forked during a reclaim hung", hung, forks);
+	CHECK(failed == 0, "%d of %d children failed", failed, forks);
+	printf("%d forks during reclaims: %d hung\n", forks, hung);
+	return failures ? 1 : 0;
+}
+
+/* reclaim_fork in a process of its own: no load before it registers
+ * anything. */
+static void test_fork_during_reclaim(void)
+{
+	char dir[1024];
+	make_dir(dir, sizeof(dir), "reclaim-fork", 0755);
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		execl("/proc/self/exe", "test_dynamic_safety", dir, "reclaim_fork", (char *)NULL);
+		_exit(127);
+	}
+	int status = wait_for(child, 300);
+	CHECK(status == 0, "reclaim_fork: status %#x", status);
+}
+
 /* ---- Directories ---------------------------------------------------------- */
 
 /* The backing a default load took, and why. */
@@ -764,6 +825,8 @@ int main(int argc, char **argv)
 		return hold(scratch, argv[3], argc == 5 ? atoi(argv[4]) : 1);
 	if (strcmp(argv[2], "churn") == 0 && argc == 5)
 		return churn(scratch, argv[3], atoi(argv[4]));
+	if (strcmp(argv[2], "reclaim_fork") == 0)
+		return reclaim_fork(scratch, 2000);
 	if (strcmp(argv[2], "reclaim") == 0) {
 		usdt_error err;
 		int removed = usdt_dir_reclaim(scratch, &err);
@@ -790,6 +853,7 @@ int main(int argc, char **argv)
 			printf("SKIP: 1000 forks racing loads, not under AddressSanitizer\n");
 		else
 			test_fork_during_load(1000);
+		test_fork_during_reclaim();
 		test_shared_dirs();
 		test_limits();
 		long memfd_create_nr = SYS_memfd_create;
