@@ -1313,10 +1313,11 @@ static int usdt_dyn_hold_named(int dirfd, const char *name, const unsigned char 
 }
 
 /* The object as dir/PROVIDER-BUILDID.so, created if missing, held, and
- * opened by that name (so that the mapping shows it); then the directory's
- * files that no process holds are reclaimed. Sets provider->path. */
+ * opened by that name (so that the mapping shows it); the directory stays
+ * open in *dir_out, for the load to reclaim once it succeeded. Sets
+ * provider->path. */
 static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
-			       const unsigned char *image, size_t size, struct stat *held,
+			       const unsigned char *image, size_t size, struct stat *held, int *dir_out,
 			       usdt_error *err)
 {
 	char name[USDT_NAME_MAX + 2 * USDT_DYN_BUILD_ID_SIZE + 8], mine[32] = "";
@@ -1343,10 +1344,11 @@ static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
 		usdt_dyn_fail(err, -fd, "cannot make %s: %s", provider->path, strerror(-fd));
 	if (fd >= 0 && usdt_dyn_hold(held) != 0)
 		held->st_ino = 0;
-	if (fd >= 0)
-		usdt_dyn_reclaim_at(dirfd);
-	else
-		provider->path[0] = '\0';
+	if (fd >= 0) {
+		*dir_out = dirfd;
+		return fd;
+	}
+	provider->path[0] = '\0';
 	close(dirfd);
 	return fd;
 }
@@ -1439,15 +1441,18 @@ static int usdt_dyn_default_dirs(const char *dirs[3], char xdg[PATH_MAX])
 
 /* Open the object's backing: the provider's directory if set, else the
  * default directories (the first that works; why the first failed goes to
- * *fallback), else an unnamed file. *named says which. */
+ * *fallback), else an unnamed file. *named says which; a named file's
+ * directory is left open in *dirfd, else it is -1. */
 static int usdt_dyn_open_backing(struct usdt_provider *provider, const unsigned char *image,
-				 size_t size, int *named, struct stat *held, usdt_error *fallback,
-				 usdt_error *err)
+				 size_t size, int *named, struct stat *held, int *dirfd,
+				 usdt_error *fallback, usdt_error *err)
 {
 	*named = 1;
+	*dirfd = -1;
 	usdt_dyn_ok(fallback);
 	if (provider->dir && strcmp(provider->dir, USDT_DIR_MEMFD) != 0)
-		return usdt_dyn_open_named(provider, provider->dir, image, size, held, err);
+		return usdt_dyn_open_named(provider, provider->dir, image, size, held, dirfd,
+					   err);
 	char xdg[PATH_MAX];
 	const char *dirs[3];
 	if (!provider->dir && !usdt_dyn_default_dirs(dirs, xdg)) {
@@ -1455,7 +1460,8 @@ static int usdt_dyn_open_backing(struct usdt_provider *provider, const unsigned 
 			usdt_error why;
 			int fd = !dirs[i] ? -1
 				 : dirs[i][0] == '/'
-					 ? usdt_dyn_open_named(provider, dirs[i], image, size, held, &why)
+					 ? usdt_dyn_open_named(provider, dirs[i], image, size, held,
+							       dirfd, &why)
 					 : usdt_dyn_fail(&why, EINVAL, "$%s is not absolute",
 							 i ? "XDG_RUNTIME_DIR" : "USDT_DIR");
 			if (fd >= 0)
@@ -1722,7 +1728,7 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 		return usdt_dyn_fail(err, ENOMEM, "out of memory loading provider \"%s\"",
 				     provider->name);
 	}
-	int named = 0, fd = -1, rc = 0, new_instance = provider->instance < 0;
+	int named = 0, fd = -1, dirfd = -1, rc = 0, new_instance = provider->instance < 0;
 	usdt_error fallback;
 	struct stat held = { 0 };
 	if (new_instance) {
@@ -1742,7 +1748,8 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 		usdt_dyn_fail(err, -rc, "cannot make the stand-in for provider \"%s\": %s",
 			      provider->name, strerror(-rc));
 	if (rc == 0) {
-		fd = usdt_dyn_open_backing(provider, image, size, &named, &held, &fallback, err);
+		fd = usdt_dyn_open_backing(provider, image, size, &named, &held, &dirfd, &fallback,
+					   err);
 		rc = fd < 0 ? fd : 0;
 	}
 	unsigned char *base = MAP_FAILED;
@@ -1774,6 +1781,12 @@ int usdt_provider_load(usdt_provider *provider, usdt_error *err)
 				      provider->name, strerror(-rc));
 	}
 	free(image);
+	/* Only a load that succeeded reclaims: a failed one changes nothing. */
+	if (dirfd >= 0) {
+		if (rc == 0)
+			usdt_dyn_reclaim_at(dirfd);
+		close(dirfd);
+	}
 	if (rc != 0) {
 		if (fd >= 0)
 			usdt_dyn_close_file(fd, held.st_dev, held.st_ino);

@@ -681,6 +681,60 @@ static void test_users(void)
 #define NATIVE_ARCH AUDIT_ARCH_AARCH64
 #endif
 
+/* A filter that refuses (EPERM) every executable mmap, as a policy against
+ * writable-then-executable memory may. */
+static int refuse_exec_mmap(void)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+			       prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0
+		       ? 0
+		       : -1;
+}
+
+/* A load that fails once its file is made (here: the mapping refused)
+ * reclaims nothing: a file no process holds is still there, and the next
+ * load that succeeds takes it. */
+static void test_failed_load_reclaims_nothing(void)
+{
+	char dir[1024], stale[PATH_MAX];
+	make_dir(dir, sizeof(dir), "failed-load", 0755);
+	snprintf(stale, sizeof(stale), "%s/stale-%040d.so", dir, 0);
+	int fd = open(stale, O_WRONLY | O_CREAT | O_CLOEXEC, 0444);
+	CHECK(fd >= 0, "%s: %s", stale, strerror(errno));
+	close(fd);
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		failures = 0;
+		usdt_error err;
+		usdt_provider *p = usdt_provider_create("refused", &err);
+		usdt_probe_add(p, "tick", 0, NULL, &err);
+		usdt_provider_set_dir(p, dir, &err);
+		if (refuse_exec_mmap() != 0) {
+			printf("FAIL: cannot install the filter: %s\n", strerror(errno));
+			_exit(1);
+		}
+		CHECK(usdt_provider_load(p, &err) == -EPERM, "load under the filter: %d %s",
+		      err.code, err.message);
+		usdt_provider_destroy(p);
+		_exit(failures ? 1 : 0);
+	}
+	CHECK(wait_for(child, 30) == 0, "the refused load's child failed");
+	CHECK(access(stale, F_OK) == 0, "a failed load removed %s", stale);
+	usdt_provider *p = load("accepted", dir, NULL);
+	CHECK(access(stale, F_OK) != 0, "a load left %s", stale);
+	usdt_provider_destroy(p);
+}
+
 /* Install a filter that kills the process on any system call but the
  * allowed ones (allow_count of them), or, with allow_count < 0, kills on
  * the one system call allowed[0] and allows the rest. */
@@ -847,6 +901,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[2], "unit") == 0) {
 		test_reclaim_bound();
 		test_reclaim_holders();
+		test_failed_load_reclaims_nothing();
 		test_unload_without_resources("descriptors");
 		test_unload_without_resources("address space");
 		if (UNDER_ASAN)
