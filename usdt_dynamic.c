@@ -1106,10 +1106,34 @@ static int usdt_dyn_reclaim_at(int dirfd)
 	return code ? -code : removed;
 }
 
+/* The name of our own directory in a directory others may write:
+ * usdt-EUID. */
+static void usdt_dyn_user_dir_name(char name[32])
+{
+	snprintf(name, 32, "usdt-%ld", (long)geteuid());
+}
+
+enum { USDT_DYN_DIR_OWNER = 1, USDT_DYN_DIR_WRITABLE };
+
+/* What forbids the directory st to hold the kit's files or lead to them:
+ * 0 where it is ours (or root's, where root_ok is set) and writable by
+ * nobody else (unless sticky where sticky_ok is set: nobody else can then
+ * rename or remove what is ours), else the reason. */
+static int usdt_dyn_dir_unsafe(const struct stat *st, int root_ok, int sticky_ok)
+{
+	if (st->st_uid != geteuid() && !(root_ok && st->st_uid == 0))
+		return USDT_DYN_DIR_OWNER;
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(sticky_ok && (st->st_mode & S_ISVTX)))
+		return USDT_DYN_DIR_WRITABLE;
+	return 0;
+}
+
 /* Whether the directory fd may hold the kit's files or lead to them: owned
- * by root or by us, and writable by nobody else unless sticky (where nobody
- * else can rename or remove what is ours). */
-static int usdt_dyn_check_dir(int fd, const char *dir, const char *component, usdt_error *err)
+ * by root or by us and writable by nobody else unless sticky; where mine is
+ * set (our own directory in a shared one), owned by us and writable by
+ * nobody else at all. */
+static int usdt_dyn_check_dir(int fd, const char *dir, const char *component, int mine,
+			      usdt_error *err)
 {
 	struct stat st;
 	char quoted[2][USDT_DYN_QUOTED_SIZE];
@@ -1118,21 +1142,24 @@ static int usdt_dyn_check_dir(int fd, const char *dir, const char *component, us
 	if (fstat(fd, &st) != 0)
 		return usdt_dyn_fail(err, errno, "directory \"%s\": cannot inspect \"%s\": %s",
 				     quoted[0], quoted[1], strerror(errno));
-	if (st.st_uid != 0 && st.st_uid != geteuid())
+	int unsafe = usdt_dyn_dir_unsafe(&st, !mine, !mine);
+	if (unsafe == USDT_DYN_DIR_OWNER)
 		return usdt_dyn_fail(err, EPERM,
 				     "directory \"%s\": \"%s\" belongs to another user (uid %ld)",
 				     quoted[0], quoted[1], (long)st.st_uid);
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+	if (unsafe == USDT_DYN_DIR_WRITABLE)
 		return usdt_dyn_fail(err, EPERM,
-				     "directory \"%s\": others may write \"%s\" (mode %o, not sticky)",
-				     quoted[0], quoted[1], (unsigned)st.st_mode & 07777);
+				     "directory \"%s\": others may write \"%s\" (mode %o%s)",
+				     quoted[0], quoted[1], (unsigned)st.st_mode & 07777,
+				     mine ? "" : ", not sticky");
 	return 0;
 }
 
-/* Step from the directory *fd into its entry component, checked: a symlink
- * is followed only if root or we own it; the new directory replaces *fd. */
+/* Step from the directory *fd into its entry component, checked as
+ * usdt_dyn_check_dir does: a symlink is followed only if root or we own it;
+ * the new directory replaces *fd. */
 static int usdt_dyn_enter(int *fd, const char *dir, const char *component, int create,
-			  usdt_error *err)
+			  int mine, usdt_error *err)
 {
 	int flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
 	int next = openat(*fd, component, flags | O_NOFOLLOW);
@@ -1160,7 +1187,7 @@ static int usdt_dyn_enter(int *fd, const char *dir, const char *component, int c
 	}
 	close(*fd);
 	*fd = next;
-	return usdt_dyn_check_dir(next, dir, component, err);
+	return usdt_dyn_check_dir(next, dir, component, mine, err);
 }
 
 /* Walk to dir for the kit's files, one component at a time from "/", each
@@ -1173,7 +1200,7 @@ static int usdt_dyn_walk_dir(const char *dir, int create, int *user_dir, usdt_er
 	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return usdt_dyn_fail(err, errno, "cannot open /: %s", strerror(errno));
-	int rc = usdt_dyn_check_dir(fd, dir, "/", err);
+	int rc = usdt_dyn_check_dir(fd, dir, "/", 0, err);
 	for (const char *at = dir; rc == 0 && *at;) {
 		size_t len = strcspn(at, "/");
 		char component[NAME_MAX + 1];
@@ -1190,19 +1217,15 @@ static int usdt_dyn_walk_dir(const char *dir, int create, int *user_dir, usdt_er
 			rc = usdt_dyn_fail(err, EINVAL, "directory \"%s\" has a \"..\"",
 					   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
 		} else if (len && strcmp(component, ".") != 0) {
-			rc = usdt_dyn_enter(&fd, dir, component, create && !*at, err);
+			rc = usdt_dyn_enter(&fd, dir, component, create && !*at, 0, err);
 		}
 	}
 	struct stat st;
 	*user_dir = rc == 0 && fstat(fd, &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH));
 	if (*user_dir) {
 		char mine[32];
-		snprintf(mine, sizeof(mine), "usdt-%ld", (long)geteuid());
-		rc = usdt_dyn_enter(&fd, dir, mine, create, err);
-		if (rc == 0 && fstat(fd, &st) == 0 &&
-		    (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))))
-			rc = usdt_dyn_fail(err, EPERM, "directory \"%.64s\": %s is not ours alone",
-					   dir, mine);
+		usdt_dyn_user_dir_name(mine);
+		rc = usdt_dyn_enter(&fd, dir, mine, create, 1, err);
 	}
 	if (rc != 0) {
 		close(fd);
@@ -1238,13 +1261,13 @@ static int usdt_dyn_open_dir(const char *dir, int create, int *user_dir, usdt_er
 	int fd = hit ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (fd >= 0 && *user_dir) {
 		char mine[32];
-		snprintf(mine, sizeof(mine), "usdt-%ld", (long)euid);
+		usdt_dyn_user_dir_name(mine);
 		int sub = openat(fd, mine, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		close(fd);
 		fd = sub;
 	}
 	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino &&
-	    (st.st_uid == euid || st.st_uid == 0) && !(st.st_mode & (S_IWGRP | S_IWOTH)))
+	    !usdt_dyn_dir_unsafe(&st, !*user_dir, 0))
 		return fd;
 	if (fd >= 0)
 		close(fd);
@@ -1330,11 +1353,11 @@ static int usdt_dyn_open_named(struct usdt_provider *provider, const char *dir,
 	if (dirfd < 0)
 		return dirfd;
 	if (user_dir)
-		snprintf(mine, sizeof(mine), "/usdt-%ld", (long)geteuid());
+		usdt_dyn_user_dir_name(mine);
 	char quoted[USDT_DYN_QUOTED_SIZE];
 	int fd = -1;
-	if ((size_t)snprintf(provider->path, sizeof(provider->path), "%s%s/%s", dir, mine, name) >=
-	    sizeof(provider->path))
+	if ((size_t)snprintf(provider->path, sizeof(provider->path), "%s%s%s/%s", dir,
+			     user_dir ? "/" : "", mine, name) >= sizeof(provider->path))
 		fd = usdt_dyn_fail(err, ENAMETOOLONG, "directory \"%s\" is too long",
 				   usdt_dyn_quote(quoted, dir, USDT_NAME_MAX));
 	else if (!usdt_dyn_exec_allowed(dirfd))
