@@ -681,6 +681,16 @@ static void test_users(void)
 #define NATIVE_ARCH AUDIT_ARCH_AARCH64
 #endif
 
+/* Install the seccomp filter of n instructions: 0, or -1 with errno. */
+static int apply_filter(struct sock_filter *filter, int n)
+{
+	struct sock_fprog prog = { (unsigned short)n, filter };
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+			       prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0
+		       ? 0
+		       : -1;
+}
+
 /* A filter that refuses (EPERM) every executable mmap, as a policy against
  * writable-then-executable memory may. */
 static int refuse_exec_mmap(void)
@@ -693,11 +703,7 @@ static int refuse_exec_mmap(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
-	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-			       prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0
-		       ? 0
-		       : -1;
+	return apply_filter(filter, sizeof(filter) / sizeof(filter[0]));
 }
 
 /* A load that fails once its file is made (here: the mapping refused)
@@ -758,11 +764,7 @@ static int install_filter(const long *allowed, int allow_count)
 		filter[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, match);
 	}
 	filter[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, other);
-	struct sock_fprog prog = { (unsigned short)n, filter };
-	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-			       prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0
-		       ? 0
-		       : -1;
+	return apply_filter(filter, n);
 }
 
 /* What a program does with the kit, under the filter: load a provider into
