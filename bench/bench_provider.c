@@ -6,8 +6,8 @@
  *   create_load_P NS     one line per fresh provider with P probes (P = 1, 10,
  *                        100; SAMPLES each): create, add the probes, load
  *   destroy_10 NS        destroying one of the loaded 10-probe providers
- *   providers_1000 NS    creating and loading 1000 providers of 10 probes
- *                        (all kept), once per run
+ *   providers_1000 NS    creating and loading 1000 providers of 10 probes,
+ *                        all named "bench" (all kept), once per run
  *   mappings, kib, fds   what the 1000 loaded providers added to the
  *                        process, per provider
  *   object_kib           the size of the mappings holding one provider's
