@@ -47,6 +47,7 @@
 #include "check.h"
 
 static const char *scratch;
+static const char *self; /* argv[0] (under valgrind /proc/self/exe is valgrind) */
 /* Providers a child leaves loaded when it exits (still reachable: no leak). */
 static usdt_provider *volatile left_loaded[2];
 
@@ -391,7 +392,7 @@ static void test_fork_during_reclaim(void)
 	fflush(stdout);
 	pid_t child = fork();
 	if (child == 0) {
-		execl("/proc/self/exe", "test_dynamic_safety", dir, "reclaim_fork", (char *)NULL);
+		execl(self, self, dir, "reclaim_fork", (char *)NULL);
 		_exit(127);
 	}
 	int status = wait_for(child, 300);
@@ -691,15 +692,17 @@ static int apply_filter(struct sock_filter *filter, int n)
 		       : -1;
 }
 
-/* A filter that refuses (EPERM) every executable mmap, as a policy against
- * writable-then-executable memory may. */
+/* A filter that refuses (EPERM) every executable mmap of a file (anonymous
+ * ones left to valgrind's translations). */
 static int refuse_exec_mmap(void)
 {
 	struct sock_filter filter[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 3),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 5),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 1),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[3])),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MAP_ANONYMOUS, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
@@ -876,6 +879,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	scratch = argv[1];
+	self = argv[0];
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (strcmp(argv[2], "hold") == 0 && (argc == 4 || argc == 5))
 		return hold(scratch, argv[3], argc == 5 ? atoi(argv[4]) : 1);
