@@ -139,16 +139,20 @@ test)
 	meson test -C build --print-errorlogs --suite unit --logbase valgrind \
 		--wrapper "valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect" ||
 		status=1
-	summary build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json \
-		build/meson-logs/valgrind-*.json || status=1
 	# Debian's kernels under qemu: the oldest, 6.18.15 (whose detach fault
 	# the site rule avoids) and the newest; test-kernels runs them all.
+	rm -f build/kernels/testlog.json
 	python3 tests/kernels/run.py build 6.1 6.18 7.3 || status=1
 	left=$(ls -A $defaults 2>/dev/null | sort | comm -13 build/default-dirs-before -)
 	if [ -n "$left" ]; then
 		printf 'run.sh: the tests left files in %s:\n%s\n' "$defaults" "$left"
 		status=1
 	fi
+	# The closing count: every meson test log and the kernels' (a kernel
+	# matrix that could not run at all left no log and failed above).
+	summary build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json \
+		build/meson-logs/valgrind-*.json $(ls build/kernels/testlog.json 2>/dev/null) ||
+		status=1
 	exit $status
 	;;
 test-kernels)

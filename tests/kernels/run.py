@@ -209,6 +209,14 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         rows = list(pool.map(lambda kernel: test(*kernel), images))
     failed = not all(row[3] for row in rows)
+    # One line per kernel and test, in meson's test log format, for run.sh's
+    # closing count.
+    with open(os.path.join(work, "testlog.json"), "w") as log:
+        for kernel, results, _, _, _ in rows:
+            for name, result in zip(TESTS, results):
+                log.write(json.dumps({"name": f"{kernel}: {name}",
+                                      "result": "OK" if result.startswith("ok") else "FAIL"})
+                          + "\n")
     print()
     print("| kernel (Debian) | vDSO says | tests passed | the kit's sites (traced) "
           "| other sites traced, then detached | traced cost / nop1 |")
