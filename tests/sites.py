@@ -3,7 +3,6 @@
 
 import os
 import re
-import signal
 import struct
 import subprocess
 import time
@@ -108,20 +107,6 @@ class SitesTarget:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-
-
-def interrupt(bpftrace):
-    """Stop a bpftrace started by tracing.bpftrace_start; its output. SIGINT
-    again every few seconds: a bpftrace 0.17 with nothing to print now and
-    then misses one (seen under load and in qemu guests) and waits on."""
-    for _ in range(tracing.TIMEOUT // 5):
-        bpftrace.send_signal(signal.SIGINT)
-        try:
-            bpftrace.wait(timeout=5)
-            break
-        except subprocess.TimeoutExpired:
-            pass
-    return tracing.bpftrace_finish(bpftrace)
 
 
 def ip_counts(output, name):

@@ -28,7 +28,7 @@ target = sites.SitesTarget(binary, directory)
 try:
     check(target.semaphores()[0] != 0, f"semaphore at start under a tracer: {target.semaphores()}")
     target.fire(100)
-    output = sites.interrupt(early)
+    output = tracing.bpftrace_interrupt(early)
     check(tracing.bpftrace_map(output, "early") == 100, f"early tracer counted:\n{output}")
     print(f"usdt-kernel early=100 fires counted, semaphore "
           f"{target.wait_semaphores(False, [0], seconds=5)[0]} after detach")
@@ -53,7 +53,7 @@ try:
     check(all(attached[:2]), f"semaphores while attached: {attached}")
     target.fire(FIRES)
     traced = {a: sites.kind_of(target.read(a, 10)) for a in before}
-    output = sites.interrupt(tracer)
+    output = tracing.bpftrace_interrupt(tracer)
     detached = target.wait_semaphores(False, [0, 1])
     check(detached[:2] == [0, 0], f"semaphores after detach: {detached}")
     after = {a: target.read(a, 11) for a in before}
@@ -99,7 +99,7 @@ try:
             rounds = [target.fire(FIRES) for _ in range(3)]
             cost = {key: min(r[key] for r in rounds) for key in rounds[0]}
             became = sites.kind_of(target.read(address, 10))
-            output = sites.interrupt(tracer)
+            output = tracing.bpftrace_interrupt(tracer)
             check(tracing.bpftrace_map(output, "a") == 3 * FIRES + 10, f"nop1 count:\n{output}")
             check(tracing.bpftrace_map(output, "b") == 3 * FIRES + 10, f"{kind} count:\n{output}")
             index = 3 if kind == "nop5" else 4

@@ -22,7 +22,7 @@ try:
     tracer = tracing.bpftrace_start(script, target.pid)
     target.wait_semaphores(True, [0, 1])
     target.fire(FIRES)
-    output = sites.interrupt(tracer)
+    output = tracing.bpftrace_interrupt(tracer)
     for name in ("s", "d"):
         check(tracing.bpftrace_map(output, name) == FIRES, f"@{name} differs:\n{output}")
         check(tracing.bpftrace_map(output, name + "sum") == FIRES * (FIRES - 1) // 2,

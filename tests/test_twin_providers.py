@@ -23,13 +23,12 @@ times, the second 2N.
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 
 import debian
 import tracing
-from tracing import bpftrace_finish, bpftrace_start, check, fail, require_tracer
+from tracing import bpftrace_start, check, fail, require_tracer
 
 require_tracer()
 program, scratch, build_root, mode = sys.argv[1:5]
@@ -73,8 +72,7 @@ def by_path(holders):
     path, enabled = holders[0].do("load")
     check(path == first, f"the first instance moved to {path} on reload")
     holders[0].do(f"fire {FIRES}")
-    tracer.send_signal(signal.SIGINT)
-    out = bpftrace_finish(tracer)
+    out = tracing.bpftrace_interrupt(tracer)
     counts = {name: {int(k): int(v) for k, v in
                      re.findall(rf"^@{name}\[(\d+)\]: (\d+)$", out, re.M)}
               for name in ("first", "second")}
@@ -100,8 +98,7 @@ def by_pid(holders):
     check(tracer.attached, f"bpftrace did not attach: {''.join(tracer.early_output)}")
     _, enabled = traced.do(f"fire {FIRES}")
     check(enabled == ["1", "1"], f"instances enabled in {traced.pid}: {enabled}")
-    tracer.send_signal(signal.SIGINT)
-    out = bpftrace_finish(tracer)
+    out = tracing.bpftrace_interrupt(tracer)
     counts = {(int(pid), os.path.basename(probe.split(":")[1])): int(n) for pid, probe, n in
               re.findall(r"^@fires\[(\d+), (\S+)\]: (\d+)$", out, re.M)}
     expected = {(traced.pid, os.path.basename(traced.paths[0])): FIRES,

@@ -11,6 +11,7 @@ which meson reports as SKIP); with CI=true that is a failure.
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -167,6 +168,20 @@ def bpftrace_finish(proc):
     check(re.search(r"^Attach(ing|ed) \d+ probe", out, re.M) is not None,
           f"bpftrace did not attach:\n{out}")
     return out
+
+
+def bpftrace_interrupt(proc):
+    """Stop a bpftrace started by bpftrace_start; its output. SIGINT again
+    every few seconds: a bpftrace 0.17 with nothing to print now and then
+    misses one (seen under load and in qemu guests) and waits on."""
+    for _ in range(TIMEOUT // 5):
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=5)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+    return bpftrace_finish(proc)
 
 
 def bpftrace_run(script, pid=None, target=None, bpftrace=BPFTRACE):
