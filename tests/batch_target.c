@@ -2,8 +2,10 @@
  * under bpftrace: every event is 40 bytes (two integer arguments), fired by
  * the main thread (half of them through usdt_probe_fire, as bindings do), by
  * a signal handler interrupting those fires, by 8 threads that exit, and by
- * a forked child; it prints how many each fired. Static probes, or with
- * BATCH_DYNAMIC the same probes of a dynamic provider. */
+ * a forked child; it prints how many each fired. With "values", two events
+ * of known values and strings, 200 ms apart, then _exit: no exit flush, the
+ * age rule alone hands them over. Static probes, or with BATCH_DYNAMIC the
+ * same probes of a dynamic provider. */
 #include "usdt.h"
 
 #include <pthread.h>
@@ -18,19 +20,22 @@
 #include "target.h"
 
 #ifdef BATCH_DYNAMIC
-static const usdt_probe *p_main, *p_signal, *p_thread, *p_child;
+static const usdt_probe *p_main, *p_signal, *p_thread, *p_child, *p_values;
 static usdt_provider *provider;
 
 static int load_provider(void)
 {
 	const enum usdt_type two[] = { USDT_INT32, USDT_INT64 };
 	const enum usdt_type unsigned_two[] = { USDT_INT32, USDT_UINT64 };
+	const enum usdt_type values[] = { USDT_INT8, USDT_UINT16, USDT_STRING, USDT_STRING,
+					  USDT_INT64 };
 	usdt_error err;
 	provider = usdt_provider_create("usdt_batch_test", &err);
 	if (!provider || !(p_main = usdt_probe_add(provider, "main", 2, two, &err)) ||
 	    !(p_signal = usdt_probe_add(provider, "signal", 2, two, &err)) ||
 	    !(p_thread = usdt_probe_add(provider, "thread", 2, unsigned_two, &err)) ||
 	    !(p_child = usdt_probe_add(provider, "child", 2, two, &err)) ||
+	    !(p_values = usdt_probe_add(provider, "values", 5, values, &err)) ||
 	    usdt_provider_load(provider, &err) != 0) {
 		printf("provider: %s\n", err.message);
 		return -1;
@@ -42,6 +47,8 @@ USDT_STATIC_PROBE(p_main, usdt_batch_test, main, int, long);
 USDT_STATIC_PROBE(p_signal, usdt_batch_test, signal, int, int);
 USDT_STATIC_PROBE(p_thread, usdt_batch_test, thread, int, unsigned long long);
 USDT_STATIC_PROBE(p_child, usdt_batch_test, child, int, long);
+USDT_STATIC_PROBE(p_values, usdt_batch_test, values, int8_t, uint16_t, const char *, const char *,
+		  int64_t);
 #endif
 
 #define MAIN_FIRES 200000
@@ -79,16 +86,15 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Wait until a tracer has switched batching on for every probe and traces
- * the flush probe. */
-static int wait_batching(void)
+/* Wait until a tracer has switched batching on for n probes and traces the
+ * flush probe. */
+static int wait_batching(const usdt_probe *const *probes, int n)
 {
-	const usdt_probe *const all[] = { p_main, p_signal, p_thread, p_child };
 	const struct timespec tick = { 0, 5 * 1000 * 1000 };
 	for (int waited = 0; waited < 60 * 200; waited++) {
 		int on = usdt__batch_flush_semaphore != 0;
-		for (int i = 0; i < 4; i++)
-			on &= all[i]->semaphore[1] != 0;
+		for (int i = 0; i < n; i++)
+			on &= probes[i]->semaphore[1] != 0;
 		if (on)
 			return 0;
 		nanosleep(&tick, NULL);
@@ -96,13 +102,31 @@ static int wait_batching(void)
 	return -1;
 }
 
-int main(void)
+/* Two events, the second through usdt_probe_fire, 200 ms apart. */
+static int values(void)
+{
+	const struct timespec pause = { 0, 200 * 1000 * 1000 };
+	const uint64_t second[] = { 5, 7, (uint64_t)(uintptr_t) "batch!", (uint64_t)(uintptr_t) "x",
+				    (uint64_t)-2 };
+	const usdt_probe *const probes[] = { p_values };
+	if (wait_batching(probes, 1) != 0) {
+		printf("batching never switched on\n");
+		return 1;
+	}
+	USDT_FIRE(p_values, -1, 65535, "hello", (const char *)NULL, INT64_MIN);
+	nanosleep(&pause, NULL);
+	usdt_probe_fire(p_values, 5, second);
+	printf("values id=%#llx\n", (unsigned long long)(uintptr_t)p_values->semaphore);
+	fflush(stdout);
+	_exit(0);
+}
+
+int main(int argc, char **argv)
 {
 	pthread_t self = pthread_self(), helper, workers[THREADS];
 	struct sigaction action;
 	int status, before;
 	pid_t child;
-
 	int fired = 0;
 
 #ifdef BATCH_DYNAMIC
@@ -115,7 +139,10 @@ int main(void)
 	printf("batch semaphores before: %u\n", (unsigned)p_main->semaphore[1]);
 	fflush(stdout);
 	target_wait_go();
-	if (wait_batching() != 0) {
+	if (argc > 1 && strcmp(argv[1], "values") == 0)
+		return values();
+	const usdt_probe *const all[] = { p_main, p_signal, p_thread, p_child };
+	if (wait_batching(all, 4) != 0) {
 		printf("batching never switched on\n");
 		return 1;
 	}

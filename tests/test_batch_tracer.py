@@ -6,10 +6,15 @@ fires: the main thread's, a signal handler's interrupting them, 8 threads'
 (flushed when they exit), and a forked child's (its own buffer: the events
 the parent left unflushed at fork are the parent's alone). With "direct",
 bpftrace also traces the probes themselves, and counts every fire there too.
-The target's probes are static, or with "dynamic" those of a dynamic
-provider (tests/batch_target.c).
+With "values", the records themselves: two events with integers of
+several sizes and signs and strings (one NULL), the second fired through
+usdt_probe_fire 200 ms after the first, the target then leaving by _exit:
+both reach the tracer in one flush, made by the 100 ms rule at the second
+fire, byte for byte as docs/batching.md describes them. The target's probes
+are static, or with "dynamic" those of a dynamic provider
+(tests/batch_target.c).
 
-  test_batch_tracer.py TARGET static|dynamic batch|direct
+  test_batch_tracer.py TARGET static|dynamic batch|direct|values
 """
 
 import os
@@ -19,7 +24,8 @@ import tracing
 from tracing import check, fail
 
 binary = os.path.abspath(sys.argv[1])
-dynamic, direct = sys.argv[2] == "dynamic", sys.argv[3] == "direct"
+dynamic, mode = sys.argv[2] == "dynamic", sys.argv[3]
+direct = mode == "direct"
 tracing.require_tracer()
 
 
@@ -41,10 +47,25 @@ usdt:{binary}:usdt_batch:flush {{
     return text
 
 
+# The first words of each flushed buffer: two records of 72 and 80 bytes.
+WORDS = 19
+VALUES_SCRIPT = """
+usdt:{probes}:usdt_batch:usdt_batch_test__values {{ }}
+usdt:{binary}:usdt_batch:flush {{
+    printf("flush %d %d %d", arg1, arg4, arg5);
+    $b = (uint64 *)arg0; $i = 0;
+    unroll({words}) {{ printf(" %lx", *($b + $i)); $i++; }}
+    printf("\\n");
+}}
+"""
+
+
 def trace(target):
     # By path, without -p: the forked child is traced too.
     probes = target.value("provider") if dynamic else binary
-    proc = tracing.bpftrace_start(script(probes), target=target)
+    text = VALUES_SCRIPT.format(probes=probes, binary=binary, words=WORDS) \
+        if mode == "values" else script(probes)
+    proc = tracing.bpftrace_start(text, target=target)
     try:
         target.finish()
     finally:
@@ -63,7 +84,45 @@ def per_pid(output, name):
     return values
 
 
-target, output = tracing.run_traced([binary], trace)
+def word(data):
+    return int.from_bytes(data.ljust(8, b"\0"), "little")
+
+
+def record_header(size, argc, strings):
+    return size | 1 << 16 | argc << 24 | strings << 32
+
+
+def check_values(output):
+    flushes = tracing.lines_starting(output, "flush ")
+    check(len(flushes) == 1, f"{len(flushes)} flushes, expected 1 (by age):\n{output}")
+    length, clock, dropped, *words = flushes[0]
+    words = [int(w, 16) for w in words]
+    check(int(length) == 72 + 80, f"flushed {length} bytes, expected 152")
+    check(int(clock) == (1 if os.uname().machine == "x86_64" else 0), f"clock kind {clock}")
+    check(int(dropped) == 0, f"{dropped} dropped")
+    probe = int(target.value("id"), 16)
+    u64 = (1 << 64) - 1
+    expected = [
+        # -1 as int8, 65535 as uint16, "hello", NULL, INT64_MIN
+        record_header(72, 5, 0b01100), probe, None, u64, 65535, 5, u64, 1 << 63,
+        word(b"hello\0\0\0"),
+        # 5, 7, "batch!", "x", -2
+        record_header(80, 5, 0b01100), probe, None, 5, 7, 6, 1, u64 - 1,
+        word(b"batch!\0x"), word(b"\0"),
+    ]
+    check(len(words) == len(expected), f"{len(words)} words: {words}")
+    for i, (want, got) in enumerate(zip(expected, words)):
+        if want is not None:
+            check(want == got, f"word {i}: {got:#x}, expected {want:#x}: {words}")
+    ticks = words[11] - words[2]
+    check(ticks >= 200 * 1000 * 1000, f"the events are {ticks} ticks apart, 200 ms expected")
+    print(f"ok: two records byte for byte in one flush by the 100 ms rule, {ticks} ticks apart")
+
+
+target, output = tracing.run_traced([binary] + (["values"] if mode == "values" else []), trace)
+if mode == "values":
+    check_values(output)
+    sys.exit(0)
 report = {}
 for words in tracing.lines_starting("\n".join(target.lines), ""):
     if words and words[0] in ("parent", "child"):
