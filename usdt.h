@@ -122,6 +122,17 @@ typedef struct usdt_probe {
 	int batch;
 } usdt_probe;
 #define USDT__BATCH_DYNAMIC 0x10000
+/* A semaphore pair as one 32-bit value: nonzero while traced either way. */
+typedef unsigned int __attribute__((may_alias)) usdt__semaphore_pair;
+#ifdef __cplusplus
+#define USDT__PAIR_OF(semaphore) \
+	reinterpret_cast<const volatile usdt__semaphore_pair *>(  \
+		static_cast<const volatile void *>(semaphore))
+#else
+#define USDT__PAIR_OF(semaphore) \
+	((const volatile usdt__semaphore_pair *)(const volatile void *)(semaphore))
+#endif
+
 
 /* Marks the functions the shared library exports; it is built with every
  * other symbol hidden. */
@@ -496,7 +507,6 @@ template <typename T> struct usdt__is_string {
  * load is the compare itself, which gcc does not make of a volatile load: a
  * static probe's check is then `cmpl $0, sem(%rip); jne`. A macro, not a
  * function, so that it is inline at every optimization level. */
-typedef unsigned int __attribute__((may_alias)) usdt__semaphore_pair;
 #if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__) && !defined(__clang__)
 #define USDT__ENABLED(semaphore)                                                              \
 	__extension__({                                                                       \
@@ -507,14 +517,6 @@ typedef unsigned int __attribute__((may_alias)) usdt__semaphore_pair;
 	})
 #else
 #define USDT__ENABLED(semaphore) (*USDT__PAIR_OF(semaphore) != 0)
-#endif
-#ifdef __cplusplus
-#define USDT__PAIR_OF(semaphore) \
-	reinterpret_cast<const volatile usdt__semaphore_pair *>(  \
-		static_cast<const volatile void *>(semaphore))
-#else
-#define USDT__PAIR_OF(semaphore) \
-	((const volatile usdt__semaphore_pair *)(const volatile void *)(semaphore))
 #endif
 /* A handle's pointers. A static probe is a constant array, whose pointers
  * the compiler folds into the compare. A dynamic handle (a pointer, by its

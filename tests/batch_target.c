@@ -4,15 +4,22 @@
  * a signal handler interrupting those fires, by 8 threads that exit, and by
  * a forked child; it prints how many each fired. With "values", two events
  * of known values and strings, 200 ms apart, then _exit: no exit flush, the
- * age rule alone hands them over. Static probes, or with BATCH_DYNAMIC the
- * same probes of a dynamic provider. */
+ * age rule alone hands them over. With "refused", madvise fails (a seccomp
+ * filter): the buffer is refused, fires go on, errno is kept. Static probes,
+ * or with BATCH_DYNAMIC the same probes of a dynamic provider. */
 #include "usdt.h"
 
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -121,6 +128,30 @@ static int values(void)
 	_exit(0);
 }
 
+/* Fires while madvise answers EPERM, as under a strict seccomp filter. */
+static int refused(void)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_madvise, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
+	const usdt_probe *const probes[] = { p_main };
+	int fired;
+	if (wait_batching(probes, 1) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+		printf("no batching or no filter: %s\n", strerror(errno));
+		return 1;
+	}
+	errno = 0;
+	for (fired = 0; fired < 1000; fired++)
+		USDT_FIRE(p_main, fired, -1L);
+	printf("refused fired=%d errno=%d\n", fired, errno);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t self = pthread_self(), helper, workers[THREADS];
@@ -141,6 +172,8 @@ int main(int argc, char **argv)
 	target_wait_go();
 	if (argc > 1 && strcmp(argv[1], "values") == 0)
 		return values();
+	if (argc > 1 && strcmp(argv[1], "refused") == 0)
+		return refused();
 	const usdt_probe *const all[] = { p_main, p_signal, p_thread, p_child };
 	if (wait_batching(all, 4) != 0) {
 		printf("batching never switched on\n");

@@ -10,11 +10,13 @@ With "values", the records themselves: two events with integers of
 several sizes and signs and strings (one NULL), the second fired through
 usdt_probe_fire 200 ms after the first, the target then leaving by _exit:
 both reach the tracer in one flush, made by the 100 ms rule at the second
-fire, byte for byte as docs/batching.md describes them. The target's probes
+fire, byte for byte as docs/batching.md describes them. With "refused",
+madvise answers EPERM (a seccomp filter): the program fires on, its errno
+untouched, and nothing is flushed. The target's probes
 are static, or with "dynamic" those of a dynamic provider
 (tests/batch_target.c).
 
-  test_batch_tracer.py TARGET static|dynamic batch|direct|values
+  test_batch_tracer.py TARGET static|dynamic batch|direct|values|refused
 """
 
 import os
@@ -119,9 +121,16 @@ def check_values(output):
     print(f"ok: two records byte for byte in one flush by the 100 ms rule, {ticks} ticks apart")
 
 
-target, output = tracing.run_traced([binary] + (["values"] if mode == "values" else []), trace)
+target, output = tracing.run_traced(
+    [binary] + ([mode] if mode in ("values", "refused") else []), trace)
 if mode == "values":
     check_values(output)
+    sys.exit(0)
+if mode == "refused":
+    check(target.value("fired") == "1000" and target.value("errno") == "0",
+          f"the target under a filter: {target.lines}")
+    check(not per_pid(output, "flushes"), f"flushes without a buffer:\n{output}")
+    print("ok: madvise refused: 1000 fires, errno kept, no buffer, no flush")
     sys.exit(0)
 report = {}
 for words in tracing.lines_starting("\n".join(target.lines), ""):
