@@ -27,7 +27,7 @@
  * FIRING A PROBE: the same verbs for both kinds
  *
  *   USDT_FIRE(req_start, id, path);        // arguments evaluated only while traced
- *   if (USDT_ENABLED(req_start)) { ... }   // one volatile 16-bit load
+ *   if (USDT_ENABLED(req_start)) { ... }   // one volatile 32-bit load
  *   USDT_FIRE_UNGATED(req_start, id, path);// no load: static, just the nop
  *
  *   unsigned long long t = USDT_TIMESTAMP(req_done);  // clock read only if traced
@@ -50,6 +50,11 @@
  * a 1-byte nop (usdt__x86_site_nop(), below; docs/kernels.md);
  * USDT_FIRE_UNGATED's site is a 1-byte nop inlined where the compiler
  * inlines. See "Probe sites" below.
+ *
+ * BATCHING: a tracer may take a probe's fires in batches instead, attaching
+ * to its companion note (usdt_batch:PROVIDER__NAME) and to usdt_batch:flush;
+ * the process then writes each fire into a per-thread buffer, no kernel
+ * entry, and fires usdt_batch:flush once per buffer (docs/batching.md).
  *
  * TRACING
  *
@@ -1582,7 +1587,8 @@ USDT_API int usdt_abi_version(void);
 USDT_API int usdt_probe_enabled(const usdt_probe *probe);
 
 /* If probe is enabled, fire it with args[0] to args[argc - 1], each passed
- * where the probe's declaration expects it. 1 if it fired, 0 if not enabled,
+ * where the probe's declaration expects it, and record the event if the
+ * probe is batched (docs/batching.md). 1 if it fired, 0 if not enabled,
  * -EINVAL if probe is NULL, argc is not the probe's number of arguments or
  * args is NULL with argc > 0. */
 USDT_API int usdt_probe_fire(const usdt_probe *probe, int argc, const uint64_t *args);
