@@ -1264,11 +1264,15 @@ static __inline__ __attribute__((unused)) void usdt__batch_flush(struct usdt__ba
 	b->used[h] = 0;
 }
 
-/* At thread exit (the key's destructor) and process exit (atexit). */
+/* At thread exit (the key's destructor) and process exit (atexit), as an
+ * outermost fire would: a signal handler firing meanwhile only appends. */
 static __inline__ __attribute__((unused)) void usdt__batch_drain(struct usdt__batch *b)
 {
-	if (b->depth == 0 && b->used[b->active] != 0)
+	if (b->depth == 0 && b->used[b->active] != 0) {
+		b->depth = 1;
 		usdt__batch_flush(b);
+		b->depth = 0;
+	}
 }
 static __inline__ __attribute__((unused)) void usdt__batch_thread_exit(void *buffer)
 {
@@ -1309,6 +1313,7 @@ usdt__batch_open(void)
 			if (usdt__madvise(p, size, 18 /* MADV_WIPEONFORK */) == 0 &&
 			    usdt__pthread_setspecific(usdt__batch_key, p) == 0) {
 				usdt__batch_self = USDT__CAST(struct usdt__batch *, p);
+				*usdt__errno() = saved;
 				return usdt__batch_self;
 			}
 			usdt__munmap(p, size);
@@ -1371,7 +1376,8 @@ usdt__batch_record(const volatile unsigned short *id, unsigned argc, unsigned st
 			    USDT__CAST(usdt__u64, strings) << 32;
 		record[1] = USDT__RECAST(uintptr_t, id);
 		record[2] = ticks;
-		record[size / 8 - 1] = 0;
+		if (size > 24 + 8 * USDT__CAST(usdt__u64, argc))
+			record[size / 8 - 1] = 0; /* the strings' padding */
 		bytes = USDT__RECAST(unsigned char *, record + 3 + argc);
 		for (i = 0; i < argc; i++) {
 			const unsigned char *s;
