@@ -10,10 +10,10 @@ With "values", the records themselves: two events with integers of
 several sizes and signs and strings (one NULL) and one without arguments,
 the last fired through usdt_probe_fire 200 ms after the others, the target
 then leaving by _exit: all reach the tracer in one flush, made by the 100 ms
-rule at the last fire, byte for byte as docs/batching.md describes them. With "refused",
-madvise answers EPERM (a seccomp filter): the program fires on, its errno
-untouched, and nothing is flushed. The target's probes
-are static, or with "dynamic" those of a dynamic provider
+rule at the last fire, byte for byte as docs/batching.md describes them.
+With "refused", madvise answers EPERM (a seccomp filter): the program fires
+on, its errno untouched, and nothing is flushed. The target's probes are
+static, or with "dynamic" those of a dynamic provider
 (tests/batch_target.c).
 
   test_batch_tracer.py TARGET static|dynamic batch|direct|values|refused
