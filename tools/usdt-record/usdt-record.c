@@ -1252,6 +1252,34 @@ static void rec_check_found(const char *who)
 			rec.unbatchable ? " (matching probes without a semaphore cannot batch)" : "");
 }
 
+/* Frees what the run gathered (the ring buffer and the BPF object last). */
+static void rec_free(void)
+{
+	for (size_t i = 0; i < rec.nobjects; i++) {
+		for (size_t n = 0; n < rec.objects[i].nnotes; n++) {
+			free(rec.objects[i].notes[n].provider);
+			free(rec.objects[i].notes[n].name);
+		}
+		free(rec.objects[i].notes);
+		free(rec.objects[i].loads);
+		free(rec.objects[i].path);
+	}
+	for (size_t i = 0; i < rec.nprobes; i++)
+		free(rec.probes[i].name);
+	for (size_t i = 0; i < rec.nflushes; i++)
+		free(rec.flushes[i]);
+	free(rec.objects);
+	free(rec.probes);
+	free(rec.flushes);
+	free(rec.streams);
+	free(rec.stats);
+	free(rec.flush_links);
+	free(rec.companion_links);
+	free(rec_names);
+	ring_buffer__free(rec.ring);
+	bpf_object__close(rec.bpf);
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = rec_on_signal };
@@ -1339,5 +1367,6 @@ int main(int argc, char **argv)
 	if (rec.malformed || rec.unreadable)
 		fprintf(stderr, "usdt-record: %" PRIu64 " malformed and %" PRIu64
 				" unreadable buffers skipped\n", rec.malformed, rec.unreadable);
+	rec_free();
 	return 0;
 }
