@@ -928,6 +928,12 @@ static int rec_compare_stat_names(const void *a, const void *b)
 	return strcmp(rec_name_of(x->id), rec_name_of(y->id));
 }
 
+/* 2^bit as bpftrace writes histogram bounds: 512, 1K, 2M, 16E. */
+static void rec_power_of_two(char *text, size_t size, int bit)
+{
+	snprintf(text, size, "%llu%.1s", 1ull << bit % 10, &"\0KMGTPE"[bit / 10]);
+}
+
 static void rec_print_hist(const struct rec_stat *stat)
 {
 	uint64_t most = stat->negative > stat->missing ? stat->negative : stat->missing;
@@ -946,13 +952,14 @@ static void rec_print_hist(const struct rec_stat *stat)
 		printf("  (..., 0)            %10" PRIu64 " |%-40.*s|\n", stat->negative,
 		       (int)(40 * stat->negative / most), "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
 	for (int b = first; b <= last; b++) {
-		char range[48];
+		char range[48], low[16], high[16];
 
-		if (b == 0)
-			snprintf(range, sizeof(range), "[0]");
-		else
-			snprintf(range, sizeof(range), "[%" PRIu64 ", %" PRIu64 ")", (uint64_t)1 << (b - 1),
-				 b == 64 ? UINT64_MAX : (uint64_t)1 << b);
+		snprintf(range, sizeof(range), "[0]");
+		if (b > 0) {
+			rec_power_of_two(low, sizeof(low), b - 1);
+			rec_power_of_two(high, sizeof(high), b);
+			snprintf(range, sizeof(range), "[%s, %s)", low, high);
+		}
 		printf("  %-20s%10" PRIu64 " |%-40.*s|\n", range, stat->buckets[b],
 		       (int)(40 * stat->buckets[b] / most), "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
 	}
