@@ -2,15 +2,29 @@
  * under bpftrace: every event is 40 bytes (two integer arguments), fired by
  * the main thread (half of them through usdt_probe_fire, as bindings do), by
  * a signal handler interrupting those fires, by 8 threads that exit, and by
- * a forked child; it prints how many each fired. Static probes, or with
- * BATCH_DYNAMIC the same probes of a dynamic provider. */
+ * a forked child; it prints how many each fired. With "values", two events
+ * of known values and strings and one without arguments, the last 200 ms
+ * after the others, then _exit: no exit flush, the
+ * age rule alone hands them over. With "overflow", a signal handler fills
+ * the half while a fire is in progress (the fire's string is on a page it
+ * cannot read until the handler lets it): padding, drops, the fire flushes
+ * the full half. With "refused", madvise fails (a seccomp
+ * filter): the buffer is refused, fires go on, errno is kept. Static probes,
+ * or with BATCH_DYNAMIC the same probes of a dynamic provider. */
 #include "usdt.h"
 
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,19 +32,25 @@
 #include "target.h"
 
 #ifdef BATCH_DYNAMIC
-static const usdt_probe *p_main, *p_signal, *p_thread, *p_child;
+static const usdt_probe *p_main, *p_signal, *p_thread, *p_child, *p_values, *p_zero, *p_text;
 static usdt_provider *provider;
 
 static int load_provider(void)
 {
 	const enum usdt_type two[] = { USDT_INT32, USDT_INT64 };
 	const enum usdt_type unsigned_two[] = { USDT_INT32, USDT_UINT64 };
+	const enum usdt_type text[] = { USDT_STRING };
+	const enum usdt_type values[] = { USDT_INT8, USDT_UINT16, USDT_STRING, USDT_STRING,
+					  USDT_INT64 };
 	usdt_error err;
 	provider = usdt_provider_create("usdt_batch_test", &err);
 	if (!provider || !(p_main = usdt_probe_add(provider, "main", 2, two, &err)) ||
 	    !(p_signal = usdt_probe_add(provider, "signal", 2, two, &err)) ||
 	    !(p_thread = usdt_probe_add(provider, "thread", 2, unsigned_two, &err)) ||
 	    !(p_child = usdt_probe_add(provider, "child", 2, two, &err)) ||
+	    !(p_values = usdt_probe_add(provider, "values", 5, values, &err)) ||
+	    !(p_zero = usdt_probe_add(provider, "zero", 0, NULL, &err)) ||
+	    !(p_text = usdt_probe_add(provider, "text", 1, text, &err)) ||
 	    usdt_provider_load(provider, &err) != 0) {
 		printf("provider: %s\n", err.message);
 		return -1;
@@ -42,6 +62,10 @@ USDT_STATIC_PROBE(p_main, usdt_batch_test, main, int, long);
 USDT_STATIC_PROBE(p_signal, usdt_batch_test, signal, int, int);
 USDT_STATIC_PROBE(p_thread, usdt_batch_test, thread, int, unsigned long long);
 USDT_STATIC_PROBE(p_child, usdt_batch_test, child, int, long);
+USDT_STATIC_PROBE(p_values, usdt_batch_test, values, int8_t, uint16_t, const char *, const char *,
+		  int64_t);
+USDT_STATIC_PROBE(p_zero, usdt_batch_test, zero);
+USDT_STATIC_PROBE(p_text, usdt_batch_test, text, const char *);
 #endif
 
 #define MAIN_FIRES 200000
@@ -79,16 +103,15 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Wait until a tracer has switched batching on for every probe and traces
- * the flush probe. */
-static int wait_batching(void)
+/* Wait until a tracer has switched batching on for n probes and traces the
+ * flush probe. */
+static int wait_batching(const usdt_probe *const *probes, int n)
 {
-	const usdt_probe *const all[] = { p_main, p_signal, p_thread, p_child };
 	const struct timespec tick = { 0, 5 * 1000 * 1000 };
 	for (int waited = 0; waited < 60 * 200; waited++) {
 		int on = usdt__batch_flush_semaphore != 0;
-		for (int i = 0; i < 4; i++)
-			on &= all[i]->semaphore[1] != 0;
+		for (int i = 0; i < n; i++)
+			on &= probes[i]->semaphore[1] != 0;
 		if (on)
 			return 0;
 		nanosleep(&tick, NULL);
@@ -96,13 +119,93 @@ static int wait_batching(void)
 	return -1;
 }
 
-int main(void)
+/* Two events and one without arguments, then 200 ms later a third through
+ * usdt_probe_fire. */
+static int values(void)
+{
+	const struct timespec pause = { 0, 200 * 1000 * 1000 };
+	const uint64_t second[] = { 5, 7, (uint64_t)(uintptr_t) "batch!", (uint64_t)(uintptr_t) "x",
+				    (uint64_t)-2 };
+	const usdt_probe *const probes[] = { p_values, p_zero };
+	if (wait_batching(probes, 2) != 0) {
+		printf("batching never switched on\n");
+		return 1;
+	}
+	USDT_FIRE(p_values, -1, 65535, "hello", (const char *)NULL, INT64_MIN);
+	USDT_FIRE(p_zero);
+	nanosleep(&pause, NULL);
+	usdt_probe_fire(p_values, 5, second);
+	printf("values id=%#llx zero=%#llx\n", (unsigned long long)(uintptr_t)p_values->semaphore,
+	       (unsigned long long)(uintptr_t)p_zero->semaphore);
+	fflush(stdout);
+	_exit(0);
+}
+
+#define OVERFLOW_FIRES 2000
+static char *hidden; /* a page holding "abc", unreadable until the fault */
+
+/* The fire of p_text faults reading its string: fire 2000 events of 40
+ * bytes, more than a half holds, then let the string be read. */
+static void on_fault(int sig)
+{
+	(void)sig;
+	for (int i = 0; i < OVERFLOW_FIRES; i++)
+		USDT_FIRE(p_signal, i, -4);
+	mprotect(hidden, 4096, PROT_READ);
+}
+
+static int overflow(void)
+{
+	const usdt_probe *const probes[] = { p_text, p_signal, p_main };
+	struct sigaction action;
+	if (wait_batching(probes, 3) != 0) {
+		printf("batching never switched on\n");
+		return 1;
+	}
+	hidden = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (hidden == MAP_FAILED)
+		return 1;
+	strcpy(hidden, "abc");
+	mprotect(hidden, 4096, PROT_NONE);
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = on_fault;
+	sigaction(SIGSEGV, &action, NULL);
+	USDT_FIRE(p_text, hidden); /* 40 bytes, like every other event here */
+	USDT_FIRE(p_main, 1, -1L);
+	printf("overflow fired=%d\n", 1 + OVERFLOW_FIRES + 1);
+	return 0;
+}
+
+/* Fires while madvise answers EPERM, as under a strict seccomp filter. */
+static int refused(void)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_madvise, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
+	const usdt_probe *const probes[] = { p_main };
+	int fired;
+	if (wait_batching(probes, 1) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+		printf("no batching or no filter: %s\n", strerror(errno));
+		return 1;
+	}
+	errno = 0;
+	for (fired = 0; fired < 1000; fired++)
+		USDT_FIRE(p_main, fired, -1L);
+	printf("refused fired=%d errno=%d\n", fired, errno);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	pthread_t self = pthread_self(), helper, workers[THREADS];
 	struct sigaction action;
 	int status, before;
 	pid_t child;
-
 	int fired = 0;
 
 #ifdef BATCH_DYNAMIC
@@ -115,7 +218,14 @@ int main(void)
 	printf("batch semaphores before: %u\n", (unsigned)p_main->semaphore[1]);
 	fflush(stdout);
 	target_wait_go();
-	if (wait_batching() != 0) {
+	if (argc > 1 && strcmp(argv[1], "values") == 0)
+		return values();
+	if (argc > 1 && strcmp(argv[1], "refused") == 0)
+		return refused();
+	if (argc > 1 && strcmp(argv[1], "overflow") == 0)
+		return overflow();
+	const usdt_probe *const all[] = { p_main, p_signal, p_thread, p_child };
+	if (wait_batching(all, 4) != 0) {
 		printf("batching never switched on\n");
 		return 1;
 	}

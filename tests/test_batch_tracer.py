@@ -6,10 +6,21 @@ fires: the main thread's, a signal handler's interrupting them, 8 threads'
 (flushed when they exit), and a forked child's (its own buffer: the events
 the parent left unflushed at fork are the parent's alone). With "direct",
 bpftrace also traces the probes themselves, and counts every fire there too.
-The target's probes are static, or with "dynamic" those of a dynamic
-provider (tests/batch_target.c).
+With "values", the records themselves: two events with integers of
+several sizes and signs and strings (one NULL) and one without arguments,
+the last fired through usdt_probe_fire 200 ms after the others, the target
+then leaving by _exit: all reach the tracer in one flush, made by the 100 ms
+rule at the last fire, byte for byte as docs/batching.md describes them.
+With "overflow", a signal handler fires 2000 events while a fire is in
+progress (its string faults until the handler makes it readable): the half
+fills, a padding record closes it, the rest are dropped and counted, and the
+interrupted fire, finding no room, flushes the full half. With "refused",
+madvise answers EPERM (a seccomp filter): the program fires
+on, its errno untouched, and nothing is flushed. The target's probes are
+static, or with "dynamic" those of a dynamic provider
+(tests/batch_target.c).
 
-  test_batch_tracer.py TARGET static|dynamic batch|direct
+  test_batch_tracer.py TARGET static|dynamic batch|direct|values|overflow|refused
 """
 
 import os
@@ -19,7 +30,8 @@ import tracing
 from tracing import check, fail
 
 binary = os.path.abspath(sys.argv[1])
-dynamic, direct = sys.argv[2] == "dynamic", sys.argv[3] == "direct"
+dynamic, mode = sys.argv[2] == "dynamic", sys.argv[3]
+direct = mode == "direct"
 tracing.require_tracer()
 
 
@@ -41,10 +53,37 @@ usdt:{binary}:usdt_batch:flush {{
     return text
 
 
+# The first words of each flushed buffer: records of 72, 24 and 80 bytes.
+WORDS = 22
+VALUES_SCRIPT = """
+usdt:{probes}:usdt_batch:usdt_batch_test__values,usdt:{probes}:usdt_batch:usdt_batch_test__zero {{ }}
+usdt:{binary}:usdt_batch:flush {{
+    printf("flush %d %d %d", arg1, arg4, arg5);
+    $b = (uint64 *)arg0; $i = 0;
+    unroll({words}) {{ printf(" %lx", *($b + $i)); $i++; }}
+    printf("\\n");
+}}
+"""
+
+
+OVERFLOW_SCRIPT = """
+usdt:{probes}:usdt_batch:usdt_batch_test__* {{ }}
+usdt:{binary}:usdt_batch:flush {{
+    printf("flush %d %d %lx\\n", arg1, arg5, *(uint64 *)(arg0 + 65520));
+}}
+"""
+
+
 def trace(target):
     # By path, without -p: the forked child is traced too.
     probes = target.value("provider") if dynamic else binary
-    proc = tracing.bpftrace_start(script(probes), target=target)
+    if mode == "values":
+        text = VALUES_SCRIPT.format(probes=probes, binary=binary, words=WORDS)
+    elif mode == "overflow":
+        text = OVERFLOW_SCRIPT.format(probes=probes, binary=binary)
+    else:
+        text = script(probes)
+    proc = tracing.bpftrace_start(text, target=target)
     try:
         target.finish()
     finally:
@@ -63,7 +102,76 @@ def per_pid(output, name):
     return values
 
 
-target, output = tracing.run_traced([binary], trace)
+def word(data):
+    return int.from_bytes(data.ljust(8, b"\0"), "little")
+
+
+def record_header(size, argc, strings):
+    return size | 1 << 16 | argc << 24 | strings << 32
+
+
+def check_values(output):
+    flushes = tracing.lines_starting(output, "flush ")
+    check(len(flushes) == 1, f"{len(flushes)} flushes, expected 1 (by age):\n{output}")
+    length, clock, dropped, *words = flushes[0]
+    words = [int(w, 16) for w in words]
+    check(int(length) == 72 + 24 + 80, f"flushed {length} bytes, expected 176")
+    check(int(clock) == (1 if os.uname().machine == "x86_64" else 0), f"clock kind {clock}")
+    check(int(dropped) == 0, f"{dropped} dropped")
+    probe, zero = int(target.value("id"), 16), int(target.value("zero"), 16)
+    u64 = (1 << 64) - 1
+    expected = [
+        # -1 as int8, 65535 as uint16, "hello", NULL, INT64_MIN
+        record_header(72, 5, 0b01100), probe, None, u64, 65535, 5, u64, 1 << 63,
+        word(b"hello\0\0\0"),
+        # no arguments
+        record_header(24, 0, 0), zero, None,
+        # 5, 7, "batch!", "x", -2
+        record_header(80, 5, 0b01100), probe, None, 5, 7, 6, 1, u64 - 1,
+        word(b"batch!\0x"), word(b"\0"),
+    ]
+    check(len(words) == len(expected), f"{len(words)} words: {words}")
+    for i, (want, got) in enumerate(zip(expected, words)):
+        if want is not None:
+            check(want == got, f"word {i}: {got:#x}, expected {want:#x}: {words}")
+    check(words[2] <= words[11] <= words[14], f"ticks not in order: {words}")
+    ticks = words[14] - words[2]
+    check(ticks >= 200 * 1000 * 1000, f"the events are {ticks} ticks apart, 200 ms expected")
+    print(f"ok: three records byte for byte in one flush by the 100 ms rule, {ticks} ticks apart")
+
+
+def check_overflow(output):
+    flushes = [[int(w, 16) if i == 2 else int(w) for i, w in enumerate(words)]
+               for words in tracing.lines_starting(output, "flush ")]
+    # 1638 events of 40 bytes fit in 65536 bytes, then 16 bytes of padding;
+    # 2000 - 1638 handler events and the interrupted fire are dropped; the
+    # last event goes to the next half, flushed at exit.
+    fit = (65536 - 16) // EVENT
+    dropped = OVERFLOW_FIRES + 1 - fit
+    check(len(flushes) == 2 and flushes[0][:2] == [65536, dropped] and
+          flushes[0][2] == 16 | 2 << 16 and flushes[1][:2] == [EVENT, dropped],
+          f"flushes {flushes}, expected 65536 bytes ending in 16 bytes of padding, then "
+          f"{EVENT}, both with {dropped} dropped:\n{output}")
+    check(target.value("fired") == str(OVERFLOW_FIRES + 2), f"target: {target.lines}")
+    print(f"ok: a full half ({fit} events, padding) flushed by the interrupted fire, "
+          f"{dropped} drops counted")
+
+
+OVERFLOW_FIRES = 2000
+target, output = tracing.run_traced(
+    [binary] + ([mode] if mode in ("values", "overflow", "refused") else []), trace)
+if mode == "overflow":
+    check_overflow(output)
+    sys.exit(0)
+if mode == "values":
+    check_values(output)
+    sys.exit(0)
+if mode == "refused":
+    check(target.value("fired") == "1000" and target.value("errno") == "0",
+          f"the target under a filter: {target.lines}")
+    check(not per_pid(output, "flushes"), f"flushes without a buffer:\n{output}")
+    print("ok: madvise refused: 1000 fires, errno kept, no buffer, no flush")
+    sys.exit(0)
 report = {}
 for words in tracing.lines_starting("\n".join(target.lines), ""):
     if words and words[0] in ("parent", "child"):
