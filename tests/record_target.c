@@ -142,9 +142,9 @@ static void *work(void *arg)
 
 	self = w;
 	w->tid = (int)syscall(SYS_gettid);
-	/* The first batched fire maps the thread's buffer: a handler's fire
-	 * during that mapping is lost (the runtime's limit), so signals start
-	 * after it. */
+	/* A handler that fires while the thread's first batched fire maps its
+	 * buffer records nothing, and nothing counts it (usdt__batch_open):
+	 * signals start after that fire. */
 	fire(w->index, 0);
 	w->started = 1;
 	for (i = 1; i < a; i++)
