@@ -124,7 +124,7 @@ static struct {
 	size_t nobjects;
 	struct rec_probe *probes;
 	size_t nprobes;
-	size_t unbatchable; /* matching probes without a companion note */
+	size_t unbatchable; /* matching probe notes without a companion note */
 	pid_t child;
 	int child_status;
 
@@ -380,6 +380,15 @@ static const struct rec_note *rec_probe_of(const struct rec_object *obj,
 	return NULL;
 }
 
+static int rec_has_companion(const struct rec_object *obj, const struct rec_note *probe)
+{
+	for (size_t i = 0; probe->sem && i < obj->nnotes; i++)
+		if (obj->notes[i].sem == probe->sem + 2 &&
+		    strcmp(obj->notes[i].provider, "usdt_batch") == 0)
+			return 1;
+	return 0;
+}
+
 static void rec_attach_companion(size_t index, const struct rec_note *companion,
 				 const struct rec_note *probe)
 {
@@ -444,7 +453,7 @@ static void rec_attach_companions(size_t index)
 			continue;
 		}
 		snprintf(name, sizeof(name), "%s:%s", note->provider, note->name);
-		if (rec_matches(name) && !note->sem)
+		if (rec_matches(name) && !rec_has_companion(obj, note))
 			rec.unbatchable++;
 	}
 }
@@ -1256,7 +1265,8 @@ static void rec_check_found(const char *who)
 	if (!rec.nprobes)
 		rec_die(REC_EXIT_BAD_INPUT, "no batched probe in %s matches %s%s%s", who,
 			rec.patterns[0], rec.npatterns > 1 ? " ..." : "",
-			rec.unbatchable ? " (matching probes without a semaphore cannot batch)" : "");
+			rec.unbatchable ? " (probes that match have no usdt_batch companion note: "
+					  "they cannot batch)" : "");
 }
 
 /* Frees what the run gathered (the ring buffer and the BPF object last). */
