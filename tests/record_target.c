@@ -10,8 +10,8 @@
  * then each thread fires FIRES times (default 5000) in phase A, notes the
  * clock, sleeps 2 ms, notes it again and fires until it has fired 2 * FIRES
  * times and its signal handler at least SIGNALS_MIN times (phase B). At the
- * end it prints its log, every event in the format of usdt-record's text
- * lines without the time:
+ * end it prints its log, every event as usdt-record's text lines show it,
+ * without the time, but each string as s:HEX (its bytes) or NULL:
  *   thread T tid=TID a=FIRES t1=NS t2=NS fires=N signals=M
  *   fire TID provider:name ARG...       in the order the thread fired
  *   sigfire TID provider:name ARG...    in the order its handler fired */
@@ -180,6 +180,8 @@ static void *signaller(void *arg)
 	return NULL;
 }
 
+/* A string argument as "s:" and its bytes in hex, those a batched event
+ * keeps; NULL as NULL. */
 static void print_string(const char *s)
 {
 	size_t n;
@@ -189,21 +191,12 @@ static void print_string(const char *s)
 		return;
 	}
 	n = strlen(s) < STRING_MAX ? strlen(s) : STRING_MAX;
-	fputs(" \"", stdout);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c > 0x7e)
-			printf("\\x%02x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
+	fputs(" s:", stdout);
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", (unsigned char)s[i]);
 }
 
-/* Every argument as usdt-record prints it: a 64-bit signed decimal. */
+/* Every integer as usdt-record prints it: a 64-bit signed decimal. */
 static void print_log(const struct worker *w)
 {
 	printf("thread %d tid=%d a=%d t1=%" PRId64 " t2=%" PRId64 " fires=%d signals=%d\n", w->index,

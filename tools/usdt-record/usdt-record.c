@@ -147,26 +147,30 @@ static void rec_on_signal(int signo)
 	rec_stop = 1;
 }
 
+static void rec_say(const char *fmt, va_list args)
+{
+	fputs("usdt-record: ", stderr);
+	vfprintf(stderr, fmt, args);
+	fputc('\n', stderr);
+}
+
 static void rec_error(const char *fmt, ...)
 {
 	va_list args;
 
-	fputs("usdt-record: ", stderr);
 	va_start(args, fmt);
-	vfprintf(stderr, fmt, args);
+	rec_say(fmt, args);
 	va_end(args);
-	fputc('\n', stderr);
 }
 
+/* Says why and exits, killing a command of -c that is still waiting. */
 static void rec_die(int status, const char *fmt, ...)
 {
 	va_list args;
 
-	fputs("usdt-record: ", stderr);
 	va_start(args, fmt);
-	vfprintf(stderr, fmt, args);
+	rec_say(fmt, args);
 	va_end(args);
-	fputc('\n', stderr);
 	if (rec.child > 0)
 		kill(rec.child, SIGKILL);
 	exit(status);
