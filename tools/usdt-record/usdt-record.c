@@ -64,8 +64,10 @@ struct rec_object {
 	size_t nnotes;
 	GElf_Phdr *loads;
 	size_t nloads;
-	int bias_known;
-	uint64_t bias; /* address in the process = link-time address + bias */
+	/* address in the process = link-time address + bias, one bias per
+	 * time the file is loaded (one provider file can be loaded twice) */
+	uint64_t *biases;
+	size_t nbiases, biases_room;
 	int runtime;   /* has a flush probe, attached */
 };
 
@@ -320,18 +322,27 @@ static int rec_file_offset(const struct rec_object *obj, uint64_t addr, uint64_t
 	return -1;
 }
 
+static void rec_add_bias(struct rec_object *obj, uint64_t bias)
+{
+	for (size_t i = 0; i < obj->nbiases; i++)
+		if (obj->biases[i] == bias)
+			return;
+	obj->biases = rec_grow(obj->biases, obj->nbiases, &obj->biases_room, sizeof(bias));
+	obj->biases[obj->nbiases++] = bias;
+}
+
 /* The load bias from one line of /proc/PID/maps: START maps file offset PGOFF. */
 static void rec_bias_from_mapping(struct rec_object *obj, uint64_t start, uint64_t pgoff)
 {
 	const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 
-	for (size_t i = 0; !obj->bias_known && i < obj->nloads; i++) {
+	for (size_t i = 0; i < obj->nloads; i++) {
 		const GElf_Phdr *load = &obj->loads[i];
 
 		if (pgoff >= (load->p_offset & ~(page - 1)) &&
 		    pgoff < load->p_offset + load->p_filesz) {
-			obj->bias = start - (load->p_vaddr - load->p_offset + pgoff);
-			obj->bias_known = 1;
+			rec_add_bias(obj, start - (load->p_vaddr - load->p_offset + pgoff));
+			return;
 		}
 	}
 }
@@ -705,16 +716,16 @@ static int rec_on_flush(void *ctx, void *data, size_t size)
 		rec.unreadable++;
 		return 0;
 	}
-	/* The runtime's own object: its load bias is where its flush site sits. */
-	if (flush->runtime < rec.nobjects && !rec.objects[flush->runtime].bias_known) {
+	/* A runtime's object not seen in the maps yet (-c, an executable that
+	 * exits before a rescan): its load bias is where its flush site sits. */
+	if (flush->runtime < rec.nobjects && !rec.objects[flush->runtime].nbiases) {
 		struct rec_object *obj = &rec.objects[flush->runtime];
 
 		for (size_t i = 0; i < obj->nnotes; i++)
 			if (strcmp(obj->notes[i].provider, "usdt_batch") == 0 &&
 			    strcmp(obj->notes[i].name, "flush") == 0 &&
 			    (flush->ip - obj->notes[i].pc) % 4096 == 0) {
-				obj->bias = flush->ip - obj->notes[i].pc;
-				obj->bias_known = 1;
+				rec_add_bias(obj, flush->ip - obj->notes[i].pc);
 				break;
 			}
 	}
@@ -751,15 +762,19 @@ static int rec_compare_names(const void *a, const void *b)
 
 static void rec_resolve_names(void)
 {
-	rec_names = calloc(rec.nprobes + 1, sizeof(*rec_names));
+	size_t n = 1;
+
+	for (size_t i = 0; i < rec.nprobes; i++)
+		n += rec.objects[rec.probes[i].object].nbiases;
+	rec_names = calloc(n, sizeof(*rec_names));
 	if (!rec_names)
 		rec_die(REC_EXIT_FAILURE, "out of memory");
 	for (size_t i = 0; i < rec.nprobes; i++) {
 		const struct rec_object *obj = &rec.objects[rec.probes[i].object];
 
-		if (obj->bias_known)
-			rec_names[rec_nnames++] =
-				(struct rec_name){ rec.probes[i].sem + obj->bias, rec.probes[i].name };
+		for (size_t b = 0; b < obj->nbiases; b++)
+			rec_names[rec_nnames++] = (struct rec_name){ rec.probes[i].sem + obj->biases[b],
+								     rec.probes[i].name };
 	}
 	qsort(rec_names, rec_nnames, sizeof(*rec_names), rec_compare_names);
 }
@@ -1283,6 +1298,7 @@ static void rec_free(void)
 		}
 		free(rec.objects[i].notes);
 		free(rec.objects[i].loads);
+		free(rec.objects[i].biases);
 		free(rec.objects[i].path);
 	}
 	for (size_t i = 0; i < rec.nprobes; i++)
