@@ -2,7 +2,10 @@
  * batched probes with integers of several types, strings (quotes, control
  * bytes, UTF-8, NULL, one longer than the 255 bytes kept) and 12 arguments,
  * while a signal handler fires another probe on the same threads. Static
- * probes, or with RECORD_DYNAMIC the same probes of a dynamic provider.
+ * probes, or with RECORD_DYNAMIC the same probes of a dynamic provider, one
+ * of them fired every other time through libusdt's usdt_probe_fire: the events
+ * of one thread then come from two runtimes (this executable's and libusdt's),
+ * whose buffers usdt-record merges by time.
  *
  *   record_target [FIRES]
  *
@@ -120,7 +123,17 @@ static int64_t now_ns(void)
 
 static void fire(int t, int i)
 {
-	USDT_FIRE(p_ints, v_int(t, i), v_long(t, i), v_ull(t, i), v_short(t, i));
+#ifdef RECORD_DYNAMIC
+	/* Every other one through libusdt, as bindings fire: its runtime, not
+	 * this executable's, records it, in a buffer of its own. */
+	const uint64_t args[] = { (uint64_t)v_int(t, i), (uint64_t)v_long(t, i), v_ull(t, i),
+				  (uint64_t)v_short(t, i) };
+
+	if (i % 2)
+		usdt_probe_fire(p_ints, 4, args);
+	else
+#endif
+		USDT_FIRE(p_ints, v_int(t, i), v_long(t, i), v_ull(t, i), v_short(t, i));
 	USDT_FIRE(p_strs, v_str(i, 0), i, v_str(i, 3));
 	if (i % 16 == 0)
 		USDT_FIRE(p_twelve, (long)i, 1L, -2L, 3L, -4L, 5L, -6L, 7L, -8L, 9L, -10L, (long)t);

@@ -93,7 +93,7 @@ struct rec_stream {
 };
 
 struct rec_event {
-	uint64_t key; /* the time, raised to keep a stream's order */
+	uint64_t key; /* the ticks, raised to keep a stream's order */
 	uint64_t ns;
 	uint32_t stream;
 	uint32_t pid, tid;
@@ -790,16 +790,59 @@ static const char *rec_name_of(uint64_t id)
 
 /* ---- Output ---- */
 
+/* Every flush's anchor pair (TSC ticks, CLOCK_MONOTONIC ns), sorted by ticks:
+ * a tick count converts by interpolating between the two anchors around it,
+ * so that a TSC drifting against CLOCK_MONOTONIC (a virtual machine) costs
+ * no more than the drift between two flushes of the process. */
+static struct rec_clock_pair *rec_anchors;
+static size_t rec_nanchors;
+
+static int rec_compare_anchors(const void *a, const void *b)
+{
+	const struct rec_clock_pair *x = a, *y = b;
+
+	return x->ticks < y->ticks ? -1 : x->ticks > y->ticks;
+}
+
+static void rec_gather_anchors(void)
+{
+	rec_anchors = calloc(rec.nflushes + 1, sizeof(*rec_anchors));
+	if (!rec_anchors)
+		rec_die(REC_EXIT_FAILURE, "out of memory");
+	for (size_t i = 0; i < rec.nflushes; i++)
+		if (rec.flushes[i]->clock == 1)
+			rec_anchors[rec_nanchors++] = (struct rec_clock_pair){
+				rec.flushes[i]->anchor_ns, rec.flushes[i]->anchor_ticks };
+	qsort(rec_anchors, rec_nanchors, sizeof(*rec_anchors), rec_compare_anchors);
+}
+
+static uint64_t rec_ticks_to_ns(uint64_t ticks)
+{
+	size_t low = 0, high = rec_nanchors;
+	const struct rec_clock_pair *after, *before;
+	double ns_per_tick = rec.ns_per_tick;
+
+	while (low < high) { /* the first anchor at or after ticks */
+		size_t mid = low + (high - low) / 2;
+
+		if (rec_anchors[mid].ticks < ticks)
+			low = mid + 1;
+		else
+			high = mid;
+	}
+	after = &rec_anchors[low < rec_nanchors ? low : rec_nanchors - 1];
+	before = low > 0 ? &rec_anchors[low - 1] : after;
+	if (after->ticks > before->ticks && after->ns > before->ns)
+		ns_per_tick = (double)(after->ns - before->ns) / (double)(after->ticks - before->ticks);
+	return after->ns - (uint64_t)(int64_t)((double)(int64_t)(after->ticks - ticks) * ns_per_tick);
+}
+
 static uint64_t rec_event_ns(const struct usdt_record_flush *flush, const uint8_t *record)
 {
 	uint64_t ticks;
-	int64_t behind;
 
 	memcpy(&ticks, record + 16, 8);
-	if (flush->clock != 1)
-		return ticks;
-	behind = (int64_t)(flush->anchor_ticks - ticks);
-	return flush->anchor_ns - (uint64_t)(int64_t)((double)behind * rec.ns_per_tick);
+	return flush->clock == 1 ? rec_ticks_to_ns(ticks) : ticks;
 }
 
 static struct rec_event *rec_events_ordered(size_t *count)
@@ -820,16 +863,21 @@ static struct rec_event *rec_events_ordered(size_t *count)
 		for (size_t i = 0; i < nrecords; i++) {
 			const uint8_t *record = flush->data + offset;
 			struct rec_event *e = &events[n];
+			uint64_t ticks;
 			uint16_t size;
 
 			memcpy(&size, record, 2);
 			offset += size;
 			if (!rec_name_of(rec_id(record)))
 				continue; /* switched on by another consumer */
+			memcpy(&ticks, record + 16, 8);
 			e->ns = rec_event_ns(flush, record);
-			/* A signal handler's event may carry an earlier time than the
-			 * one it interrupted: the stream's order wins. */
-			e->key = e->ns > stream->last_key ? e->ns : stream->last_key;
+			/* Sorted by ticks, one clock for all runtimes and threads (each
+			 * flush's anchor pair is read a few ns apart, so converted
+			 * times of two runtimes could swap close events). A signal
+			 * handler's event may carry an earlier time than the one it
+			 * interrupted: the stream's order wins. */
+			e->key = ticks > stream->last_key ? ticks : stream->last_key;
 			stream->last_key = e->key;
 			e->stream = index;
 			e->pid = flush->pid;
@@ -1313,6 +1361,7 @@ static void rec_free(void)
 	free(rec.flush_links);
 	free(rec.companion_links);
 	free(rec_names);
+	free(rec_anchors);
 	ring_buffer__free(rec.ring);
 	bpf_object__close(rec.bpf);
 }
@@ -1381,6 +1430,7 @@ int main(int argc, char **argv)
 	if (rec.output == REC_COUNT || rec.output == REC_HIST) {
 		rec_print_stats();
 	} else {
+		rec_gather_anchors();
 		events = rec_events_ordered(&n);
 		qsort(events, n, sizeof(*events), rec_compare_events);
 		if (rec.output == REC_JSON)
