@@ -213,14 +213,22 @@ struct rec_clock_pair {
 	uint64_t ns, ticks;
 };
 
+/* A (CLOCK_MONOTONIC, TSC) pair: of 16 tries, the one whose two clock
+ * reads around the TSC read were closest (not preempted). */
 static struct rec_clock_pair rec_clock_sample(void)
 {
 	struct rec_clock_pair pair = { 0, 0 };
 #if defined(__x86_64__)
-	uint64_t before = rec_now_ns();
+	uint64_t best = UINT64_MAX;
 
-	pair.ticks = __builtin_ia32_rdtsc();
-	pair.ns = before + (rec_now_ns() - before) / 2;
+	for (int i = 0; i < 16; i++) {
+		uint64_t before = rec_now_ns(), ticks = __builtin_ia32_rdtsc(), after = rec_now_ns();
+
+		if (after - before < best) {
+			best = after - before;
+			pair = (struct rec_clock_pair){ before + best / 2, ticks };
+		}
+	}
 #endif
 	return pair;
 }
@@ -790,51 +798,41 @@ static const char *rec_name_of(uint64_t id)
 
 /* ---- Output ---- */
 
-/* Every flush's anchor pair (TSC ticks, CLOCK_MONOTONIC ns), sorted by ticks:
- * a tick count converts by interpolating between the two anchors around it,
- * so that a TSC drifting against CLOCK_MONOTONIC (a virtual machine) costs
- * no more than the drift between two flushes of the process. */
-static struct rec_clock_pair *rec_anchors;
-static size_t rec_nanchors;
+/* TSC ticks to CLOCK_MONOTONIC: ns = base_ns + (ticks - base_ticks) * rate,
+ * one line for the whole run (every thread, every runtime), the rate measured
+ * by the tool over its run, base_ns the least any flush's anchor pair gives:
+ * a flush preempted between reading its two clocks (ticks first) gives a late
+ * anchor, never an early one. */
+static struct rec_clock_pair rec_base;
 
-static int rec_compare_anchors(const void *a, const void *b)
+static void rec_fit_clock(void)
 {
-	const struct rec_clock_pair *x = a, *y = b;
+	int have = 0;
 
-	return x->ticks < y->ticks ? -1 : x->ticks > y->ticks;
-}
+	for (size_t i = 0; i < rec.nflushes; i++) {
+		const struct usdt_record_flush *flush = rec.flushes[i];
+		int64_t behind;
+		uint64_t ns;
 
-static void rec_gather_anchors(void)
-{
-	rec_anchors = calloc(rec.nflushes + 1, sizeof(*rec_anchors));
-	if (!rec_anchors)
-		rec_die(REC_EXIT_FAILURE, "out of memory");
-	for (size_t i = 0; i < rec.nflushes; i++)
-		if (rec.flushes[i]->clock == 1)
-			rec_anchors[rec_nanchors++] = (struct rec_clock_pair){
-				rec.flushes[i]->anchor_ns, rec.flushes[i]->anchor_ticks };
-	qsort(rec_anchors, rec_nanchors, sizeof(*rec_anchors), rec_compare_anchors);
+		if (flush->clock != 1)
+			continue;
+		if (!have) {
+			rec_base = (struct rec_clock_pair){ flush->anchor_ns, flush->anchor_ticks };
+			have = 1;
+			continue;
+		}
+		behind = (int64_t)(flush->anchor_ticks - rec_base.ticks);
+		ns = flush->anchor_ns - (uint64_t)(int64_t)((double)behind * rec.ns_per_tick);
+		if (ns < rec_base.ns)
+			rec_base.ns = ns;
+	}
 }
 
 static uint64_t rec_ticks_to_ns(uint64_t ticks)
 {
-	size_t low = 0, high = rec_nanchors;
-	const struct rec_clock_pair *after, *before;
-	double ns_per_tick = rec.ns_per_tick;
+	int64_t since = (int64_t)(ticks - rec_base.ticks);
 
-	while (low < high) { /* the first anchor at or after ticks */
-		size_t mid = low + (high - low) / 2;
-
-		if (rec_anchors[mid].ticks < ticks)
-			low = mid + 1;
-		else
-			high = mid;
-	}
-	after = &rec_anchors[low < rec_nanchors ? low : rec_nanchors - 1];
-	before = low > 0 ? &rec_anchors[low - 1] : after;
-	if (after->ticks > before->ticks && after->ns > before->ns)
-		ns_per_tick = (double)(after->ns - before->ns) / (double)(after->ticks - before->ticks);
-	return after->ns - (uint64_t)(int64_t)((double)(int64_t)(after->ticks - ticks) * ns_per_tick);
+	return rec_base.ns + (uint64_t)(int64_t)((double)since * rec.ns_per_tick);
 }
 
 static uint64_t rec_event_ns(const struct usdt_record_flush *flush, const uint8_t *record)
@@ -1361,7 +1359,6 @@ static void rec_free(void)
 	free(rec.flush_links);
 	free(rec.companion_links);
 	free(rec_names);
-	free(rec_anchors);
 	ring_buffer__free(rec.ring);
 	bpf_object__close(rec.bpf);
 }
@@ -1430,7 +1427,7 @@ int main(int argc, char **argv)
 	if (rec.output == REC_COUNT || rec.output == REC_HIST) {
 		rec_print_stats();
 	} else {
-		rec_gather_anchors();
+		rec_fit_clock();
 		events = rec_events_ordered(&n);
 		qsort(events, n, sizeof(*events), rec_compare_events);
 		if (rec.output == REC_JSON)
