@@ -245,34 +245,27 @@ __attribute__((unused)) static unsigned long usdt__kernel_version(void)
 /* The size in bytes of the nop at an out-of-line x86-64 site (a static
  * probe's fire function, a dynamic probe's stub; never an inline site, whose
  * red zone may be live) that a traced fire costs least with on the running
- * kernel, and that costs nothing again once the tracer has gone (kernel
- * commits: docs/kernels.md, "Kernel commits behind the rule"):
+ * kernel, that costs nothing again once the tracer has gone, and that a child
+ * forked while it is traced can fire (kernel commits: docs/kernels.md,
+ * "Kernel commits behind the rule"):
  *  10  `66 2e 0f 1f 84 00 00 00 00 00`, optimized into `lea -0x80(%rsp),%rsp;
  *      call` a trampoline, red zone kept, by 554ba38456da ("uprobes/x86: Move
  *      optimized uprobe from nop5 to nop10"): mainline in 7.3; in 7.2.y by
  *      7.2.6 at the latest (Debian's 7.2.6 source has it; the backport's
  *      release was not identified). Kernels without it refuse a uprobe on
  *      this nop (its CS prefix), so 7.2.0 to 7.2.5 get 0x90.
- *   5  `0f 1f 44 00 00`, optimized from 6.18 (ba2bfc97b462, "uprobes/x86: Add
- *      support to optimize uprobes") until that move; its detach looked up
- *      the tracer's memory, not the traced process's, and left the call and
- *      the semaphore in place until 169328645663 ("uprobes/x86: Use proper
- *      mm_struct in __in_uprobe_trampoline"; 6.18.40, 7.1.5; never in 6.19.y,
- *      7.0.y). Taken only on 6.18 from 6.18.44, measured to restore the site
- *      (./run.sh test-kernels); 7.1 stays on 0x90: once on 7.1.13 the
- *      semaphores stayed up after detach, cause unknown.
  *   1  Everywhere else: 0x90, which every kernel emulates after the
  *      breakpoint. Before 6.16 a multi-byte nop is single-stepped, several
  *      times slower; 6.16 and 6.17 emulate both at the same cost.
+ * Never the 5-byte nop `0f 1f 44 00 00` that 6.18 to 7.1 optimize into a
+ * call to a trampoline (ba2bfc97b462, "uprobes/x86: Add support to optimize
+ * uprobes"): that trampoline is mapped in the traced process only, so a
+ * child forked after the site was optimized dies of SIGSEGV on its first
+ * fire there (6.18.44, 6.18.15, 7.1.13; docs/kernels.md, "Fork").
  * The version comes from usdt__kernel_version(): no system call. */
 __attribute__((unused)) static int usdt__x86_site_nop(void)
 {
-	unsigned long v = usdt__kernel_version();
-	if (v >= USDT__LINUX(7, 2, 6))
-		return 10;
-	if (v >= USDT__LINUX(6, 18, 44) && v < USDT__LINUX(6, 19, 0))
-		return 5;
-	return 1;
+	return usdt__kernel_version() >= USDT__LINUX(7, 2, 6) ? 10 : 1;
 }
 #endif
 
