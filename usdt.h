@@ -45,9 +45,8 @@
  * pointer instead.
  *
  * WHERE A STATIC PROBE FIRES: a traced USDT_FIRE calls an out-of-line
- * function (one per probe and translation unit) whose x86-64 site is a 5-byte
- * nop where the kernel turns it into a call and undoes that on detach, else
- * a 1-byte nop (usdt__x86_site_nop(), below; docs/kernels.md);
+ * function (one per probe and translation unit) whose x86-64 site is a 1-byte
+ * nop on every kernel today (usdt__x86_site_nop(), below; docs/kernels.md);
  * USDT_FIRE_UNGATED's site is a 1-byte nop inlined where the compiler
  * inlines. See "Probe sites" below.
  *
@@ -650,9 +649,10 @@ static __inline__ unsigned long long usdt_now_ns(void)
  *   below the stack pointer, which is safe here and not in an inlined probe.
  *   So the function has both sites, and the first traced fire picks one,
  *   for the whole executable or shared library, by usdt__x86_site_nop():
- *   the 5-byte nop where the kernel optimizes it and restores it on detach,
- *   else the 1-byte nop (0x90, emulated for years). A tracer attaches to
- *   both; one of them fires.
+ *   the 5-byte nop where the rule says 5, else the 1-byte nop (0x90,
+ *   emulated for years). The rule says 5 on no kernel today: a child forked
+ *   after 6.18 optimized a site dies on its first fire there. A tracer
+ *   attaches to both; one of them fires.
  * - usdt__fire_inline_PROBE, called by USDT_FIRE_UNGATED: one 1-byte nop,
  *   inlined at each call site when the compiler inlines (from -O1; at gcc's
  *   -Og it stays one out-of-line copy per translation unit). Where nothing
@@ -750,7 +750,8 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
  * uprobe on it (its CS prefix): static probes have only 5-byte and 1-byte
  * nop sites, and take the 1-byte one where the rule says 10 (kernels that
  * optimize the 10-byte nop no longer optimize the 5-byte one, which then
- * costs the same as 0x90). */
+ * costs the same as 0x90), and everywhere else too as long as the rule
+ * never says 5. */
 #define USDT__NOP5_SITES()                                                  \
 	(__atomic_load_n(&usdt__site_choice, __ATOMIC_RELAXED) == 5 ||       \
 	 (__atomic_load_n(&usdt__site_choice, __ATOMIC_RELAXED) == 0 &&      \
