@@ -260,7 +260,8 @@ __attribute__((unused)) static unsigned long usdt__kernel_version(void)
  * call to a trampoline (ba2bfc97b462, "uprobes/x86: Add support to optimize
  * uprobes"): that trampoline is mapped in the traced process only, so a
  * child forked after the site was optimized dies of SIGSEGV on its first
- * fire there (6.18.44, 6.18.15, 7.1.13; docs/kernels.md, "Fork").
+ * fire there (6.18.44; 6.18.15, 6.19.14, 7.0.13, 7.1.13 under qemu;
+ * docs/kernels.md, "Fork").
  * The version comes from usdt__kernel_version(): no system call. */
 __attribute__((unused)) static int usdt__x86_site_nop(void)
 {
