@@ -45,9 +45,8 @@
  * pointer instead.
  *
  * WHERE A STATIC PROBE FIRES: a traced USDT_FIRE calls an out-of-line
- * function (one per probe and translation unit) whose x86-64 site is a 5-byte
- * nop where the kernel turns it into a call and undoes that on detach, else
- * a 1-byte nop (usdt__x86_site_nop(), below; docs/kernels.md);
+ * function (one per probe and translation unit) whose x86-64 site is a 1-byte
+ * nop on every kernel today (usdt__x86_site_nop(), below; docs/kernels.md);
  * USDT_FIRE_UNGATED's site is a 1-byte nop inlined where the compiler
  * inlines. See "Probe sites" below.
  *
@@ -272,34 +271,28 @@ __attribute__((unused)) static unsigned long usdt__kernel_version(void)
 /* The size in bytes of the nop at an out-of-line x86-64 site (a static
  * probe's fire function, a dynamic probe's stub; never an inline site, whose
  * red zone may be live) that a traced fire costs least with on the running
- * kernel, and that costs nothing again once the tracer has gone (kernel
- * commits: docs/kernels.md, "Kernel commits behind the rule"):
+ * kernel, that costs nothing again once the tracer has gone, and that a child
+ * forked while it is traced can fire (kernel commits: docs/kernels.md,
+ * "Kernel commits behind the rule"):
  *  10  `66 2e 0f 1f 84 00 00 00 00 00`, optimized into `lea -0x80(%rsp),%rsp;
  *      call` a trampoline, red zone kept, by 554ba38456da ("uprobes/x86: Move
  *      optimized uprobe from nop5 to nop10"): mainline in 7.3; in 7.2.y by
  *      7.2.6 at the latest (Debian's 7.2.6 source has it; the backport's
  *      release was not identified). Kernels without it refuse a uprobe on
  *      this nop (its CS prefix), so 7.2.0 to 7.2.5 get 0x90.
- *   5  `0f 1f 44 00 00`, optimized from 6.18 (ba2bfc97b462, "uprobes/x86: Add
- *      support to optimize uprobes") until that move; its detach looked up
- *      the tracer's memory, not the traced process's, and left the call and
- *      the semaphore in place until 169328645663 ("uprobes/x86: Use proper
- *      mm_struct in __in_uprobe_trampoline"; 6.18.40, 7.1.5; never in 6.19.y,
- *      7.0.y). Taken only on 6.18 from 6.18.44, measured to restore the site
- *      (./run.sh test-kernels); 7.1 stays on 0x90: once on 7.1.13 the
- *      semaphores stayed up after detach, cause unknown.
  *   1  Everywhere else: 0x90, which every kernel emulates after the
  *      breakpoint. Before 6.16 a multi-byte nop is single-stepped, several
  *      times slower; 6.16 and 6.17 emulate both at the same cost.
+ * Never the 5-byte nop `0f 1f 44 00 00` that 6.18 to 7.1 optimize into a
+ * call to a trampoline (ba2bfc97b462, "uprobes/x86: Add support to optimize
+ * uprobes"): that trampoline is mapped in the traced process only, so a
+ * child forked after the site was optimized dies of SIGSEGV on its first
+ * fire there (6.18.44; 6.18.15, 6.19.14, 7.0.13, 7.1.13 under qemu;
+ * docs/kernels.md, "Fork").
  * The version comes from usdt__kernel_version(): no system call. */
 __attribute__((unused)) static int usdt__x86_site_nop(void)
 {
-	unsigned long v = usdt__kernel_version();
-	if (v >= USDT__LINUX(7, 2, 6))
-		return 10;
-	if (v >= USDT__LINUX(6, 18, 44) && v < USDT__LINUX(6, 19, 0))
-		return 5;
-	return 1;
+	return usdt__kernel_version() >= USDT__LINUX(7, 2, 6) ? 10 : 1;
 }
 #endif
 
@@ -766,9 +759,10 @@ static __inline__ unsigned long long usdt_now_ns(void)
  *   below the stack pointer, which is safe here and not in an inlined probe.
  *   So the function has both sites, and the first traced fire picks one,
  *   for the whole executable or shared library, by usdt__x86_site_nop():
- *   the 5-byte nop where the kernel optimizes it and restores it on detach,
- *   else the 1-byte nop (0x90, emulated for years). A tracer attaches to
- *   both; one of them fires.
+ *   the 5-byte nop where the rule says 5, else the 1-byte nop (0x90,
+ *   emulated for years). The rule says 5 on no kernel today: a child forked
+ *   after 6.18 optimized a site dies on its first fire there. A tracer
+ *   attaches to both; one of them fires.
  * - usdt__fire_inline_PROBE, called by USDT_FIRE_UNGATED: one 1-byte nop,
  *   inlined at each call site when the compiler inlines (from -O1; at gcc's
  *   -Og it stays one out-of-line copy per translation unit). Where nothing
@@ -868,7 +862,8 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
  * uprobe on it (its CS prefix): static probes have only 5-byte and 1-byte
  * nop sites, and take the 1-byte one where the rule says 10 (kernels that
  * optimize the 10-byte nop no longer optimize the 5-byte one, which then
- * costs the same as 0x90). */
+ * costs the same as 0x90), and everywhere else too as long as the rule
+ * never says 5. */
 #define USDT__NOP5_SITES()                                                  \
 	(__atomic_load_n(&usdt__site_choice, __ATOMIC_RELAXED) == 5 ||       \
 	 (__atomic_load_n(&usdt__site_choice, __ATOMIC_RELAXED) == 0 &&      \

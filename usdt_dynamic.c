@@ -428,26 +428,21 @@ static size_t usdt_dyn_round_up(size_t n, size_t to)
  *
  * x86-64: the nop usdt.h's usdt__x86_site_nop() picks for the running
  * kernel, the rule static probes' fire functions follow too (the reasons
- * are there): the 10-byte nop on kernels that optimize it, the 5-byte nop
- * on those that optimize it and undo it on detach, else 0x90. It reads the
- * kernel's version from the vDSO, without a system call, so that no seccomp
- * filter is ever asked. A stub keeps nothing in its red zone, which the
- * 5-byte nop's trampoline call overwrites.
+ * are there): the 10-byte nop on kernels that optimize it, else 0x90. It
+ * reads the kernel's version from the vDSO, without a system call, so that
+ * no seccomp filter is ever asked.
  *
  * aarch64: nop; ret. */
 #if defined(__x86_64__)
 static const unsigned char usdt_dyn_stub_nop10[] = { 0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00,
 						     0x00, 0x00, 0x00, 0x00, 0xc3 };
-static const unsigned char usdt_dyn_stub_nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00, 0xc3 };
 static const unsigned char usdt_dyn_stub_nop1[] = { 0x90, 0xc3 };
 
 static const unsigned char *usdt_dyn_stub(size_t *size)
 {
-	int nop = usdt__x86_site_nop();
-	*size = nop == 10 ? sizeof(usdt_dyn_stub_nop10)
-		: nop == 5 ? sizeof(usdt_dyn_stub_nop5)
-			   : sizeof(usdt_dyn_stub_nop1);
-	return nop == 10 ? usdt_dyn_stub_nop10 : nop == 5 ? usdt_dyn_stub_nop5 : usdt_dyn_stub_nop1;
+	int nop10 = usdt__x86_site_nop() == 10;
+	*size = nop10 ? sizeof(usdt_dyn_stub_nop10) : sizeof(usdt_dyn_stub_nop1);
+	return nop10 ? usdt_dyn_stub_nop10 : usdt_dyn_stub_nop1;
 }
 #else
 static const unsigned char usdt_dyn_stub_nop[] = { 0x1f, 0x20, 0x03, 0xd5, 0xc0, 0x03, 0x5f, 0xd6 };

@@ -74,6 +74,11 @@ class SitesTarget:
         self.command("", "fired")
         return {costs[i]: float(costs[i + 1]) for i in range(0, len(costs), 2)}
 
+    def fork(self, n, kind=""):
+        """Fork a child that fires the kit's probes (or the site kind) n
+        times: how it ended, "exit=0" when it fired them all."""
+        return self.command(f"fork {n} {kind}", "forked").split()[1]
+
     def load_base(self):
         """Where the binary's first mapping starts (PIE)."""
         for line in open(f"/proc/{self.pid}/maps"):

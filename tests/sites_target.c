@@ -16,6 +16,10 @@
  *   sem           semaphores: kit_static kit_dynamic nop1 nop5 nop10
  *   fire N        fires each site N times: "fired N" and, per kind,
  *                 ns per fire: "cost static D dynamic D nop1 D nop5 D nop10 D"
+ *   fork N [KIND] forks a child that fires the kit's static and dynamic probes
+ *                 (or the hand-made site KIND: nop1, nop5, nop10) N times and
+ *                 exits 0: "forked exit=S" (S its exit status) or
+ *                 "forked signal=S" (killed by signal S)
  *   unload        unloads the provider, fires its probe (a no-op now): "unloaded"
  *   quit          exits 0 */
 #define _GNU_SOURCE
@@ -27,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #if defined(__x86_64__)
 #include <linux/filter.h>
@@ -57,6 +62,34 @@ static volatile unsigned short *const kind_semaphores[3] = {
 #else
 #define KINDS 0
 #endif
+
+/* Fires the kit's probes, or the hand-made site named kind, n times in a
+ * child; how the child ended. */
+static void fork_and_fire(const usdt_probe *kit_dynamic, long n, const char *kind)
+{
+	int status;
+	pid_t child = fork();
+	if (child == 0) {
+		for (long i = 0; i < n; i++) {
+			if (!*kind) {
+				USDT_FIRE(kit_static, (unsigned long long)i);
+				USDT_FIRE(kit_dynamic, (unsigned long long)i);
+			}
+#if defined(__x86_64__)
+			for (int k = 0; k < KINDS; k++)
+				if (strcmp(kind, k == 0 ? "nop1" : k == 1 ? "nop5" : "nop10") == 0)
+					kinds[k]();
+#endif
+		}
+		_exit(0);
+	}
+	if (child < 0 || waitpid(child, &status, 0) != child)
+		printf("forked error=%s\n", strerror(errno));
+	else if (WIFSIGNALED(status))
+		printf("forked signal=%d\n", WTERMSIG(status));
+	else
+		printf("forked exit=%d\n", WEXITSTATUS(status));
+}
 
 static double now_ns(void)
 {
@@ -90,7 +123,7 @@ int main(int argc, char **argv)
 	usdt_provider *provider;
 	const usdt_probe *kit_dynamic;
 	const enum usdt_type types[] = { USDT_UINT64 };
-	char line[64];
+	char line[64], kind[8];
 	if (argc < 2 || setenv("USDT_DIR", argv[1], 1) != 0)
 		return 2;
 #if defined(__x86_64__)
@@ -109,6 +142,7 @@ int main(int argc, char **argv)
 	printf("ready pid=%ld\n", (long)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
 		long n = 0;
+		kind[0] = 0;
 		if (strcmp(line, "info\n") == 0) {
 #if defined(__x86_64__)
 			unsigned long v = usdt__kernel_version();
@@ -142,6 +176,8 @@ int main(int argc, char **argv)
 			}
 #endif
 			printf("\nfired %ld\n", n);
+		} else if (sscanf(line, "fork %ld %7s", &n, kind) >= 1) {
+			fork_and_fire(kit_dynamic, n, kind);
 		} else if (strcmp(line, "unload\n") == 0) {
 			if (usdt_provider_unload(provider, &err) != 0) {
 				printf("unload: %s\n", err.message);
