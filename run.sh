@@ -162,7 +162,8 @@ test-kernels)
 	python3 tests/kernels/run.py build "$@"
 	;;
 bench)
-	install $BASE_PACKAGES valgrind $CONSUMER_PACKAGES $(node_packages)
+	# LTTng-UST, the userspace tracer batched probes are measured against.
+	install $BASE_PACKAGES valgrind $CONSUMER_PACKAGES $(node_packages) liblttng-ust-dev lttng-tools
 	setup build-bench --buildtype=release
 	python3 bench/run.py build-bench
 	;;

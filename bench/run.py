@@ -4,7 +4,9 @@
     python3 bench/run.py BUILD_DIR
 
 BUILD_DIR is a compiled meson build directory configured with
-buildtype=release or debugoptimized. The run takes about a minute on 2 cores.
+buildtype=release or debugoptimized. The run takes a few minutes on 2 cores;
+naming sections (untraced, instructions, inline, traced, batched, providers,
+compile, python, ruby, node, go) after BUILD_DIR measures only those.
 With USDT_BENCH_LIBSTAPSDT=PATH (the older runtime-probe library's shared
 object, built elsewhere), its provider calls are measured in the same run,
 interleaved with the kit's.
@@ -16,6 +18,7 @@ a different number of fires than the program made. A valgrind or bpftrace
 that is missing or cannot run here leaves its rows "not measured".
 """
 
+import contextlib
 import json
 import os
 import resource
@@ -25,10 +28,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True  # importing tracing must leave tests/ as it is
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from tracing import _tracer_problem as tracer_problem  # noqa: E402 (mounts tracefs if needed)
+from tracing import bpftrace_interrupt, bpftrace_start  # noqa: E402
 
 RUNS = 7
 ITERATIONS = 100_000_000  # per untraced loop run
@@ -87,6 +92,25 @@ ROWS = [
      ""),
     ("traced", "dynamic_gated", "Traced fire (bpftrace count()): dynamic probe, ns/fire",
      "< traced static fire", "≈ 668 ns (sys/sdt.h in the same run: 635 ns)"),
+    ("batched", "inline", "Batch bench: static enabled check as compiled, 2-argument probe (objdump)",
+     "one compare and `jne`", ""),
+    ("batched", "untraced", "Batch bench: untraced USDT_FIRE, 2 integer arguments, ns/fire", "",
+     ""),
+    ("batched", "direct",
+     "Batch bench: traced directly (bpftrace count()), 5-byte nop site (trampoline), ns/fire",
+     "", ""),
+    ("batched", "int3",
+     "Batch bench: traced directly (bpftrace count()), 1-byte nop site (int3), ns/fire", "", ""),
+    ("batched", "batched", "Batch bench: batched fire, amortized, ns/fire", "≤ 50 ns", ""),
+    ("batched", "lttng",
+     "Batch bench: LTTng-UST tracepoint, same 2 integers, session recording, ns/event", "", ""),
+    ("batched", "batched_over_direct", "Batched ÷ traced directly, trampoline (same rounds)",
+     "≤ 0.1", ""),
+    ("batched", "batched_over_int3", "Batched ÷ traced directly, int3 (same rounds)", "≤ 0.05",
+     ""),
+    ("batched", "batched_over_lttng", "Batched ÷ LTTng-UST (same rounds)", "< 1", ""),
+    ("batched", "consumer_cpu", "Batch consumer's CPU per million batched events", "", ""),
+    ("batched", "buffer", "Batch buffers: memory per thread", "", ""),
     ("providers", "create_load_1", "Dynamic provider: create + add + load, 1 probe, µs", "",
      "≈ 53 µs"),
     ("providers", "create_load_10", "Dynamic provider: create + add + load, 10 probes, µs",
@@ -332,6 +356,193 @@ def traced(bench_fire):
     return values
 
 
+# bench_batch: fires per round of the fast cases (untraced, batched, LTTng)
+# and of the direct traced ones (trampoline, int3).
+BATCH_FIRES = 500_000
+BATCH_SLOW_FIRES = 50_000
+# A batched event with 2 integer arguments: header, id, ticks, 2 values.
+BATCH_RECORD_BYTES = 40
+LTTNG_SESSION = "usdt-bench"
+# What LTTng leaves behind on a machine where it did not run before: root's
+# run directory and the shared memory its applications wait on.
+LTTNG_LEFTOVERS = ("/var/run/lttng", "/dev/shm/lttng-ust-wait-8",
+                   f"/dev/shm/lttng-ust-wait-8-{os.geteuid()}")
+
+
+def cpu_seconds(pids):
+    """User and system CPU seconds used so far by the processes pids."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def stop(proc):
+    if proc and proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+@contextlib.contextmanager
+def lttng_session(scratch):
+    """An LTTng session daemon started for this run (as root: its sockets in
+    /var/run/lttng, its home in scratch), one session recording
+    bench_lttng:fire into scratch; yields a dict that gets, once the session
+    is stopped, the channel's discarded events, the consumer daemons' CPU
+    seconds and the trace's size. Leaves nothing running, nor the files it
+    made outside scratch."""
+    if shutil.which("lttng-sessiond") is None or shutil.which("lttng") is None:
+        raise NotMeasured("lttng-tools is not installed")
+    if os.path.exists("/var/run/lttng/lttng-sessiond.pid"):
+        raise NotMeasured("an LTTng session daemon is running already (/var/run/lttng)")
+    made = [path for path in LTTNG_LEFTOVERS if not os.path.exists(path)]
+    env = dict(os.environ, LTTNG_HOME=os.path.join(scratch, "lttng-home"))
+    os.makedirs(env["LTTNG_HOME"])
+
+    def lttng(*args):
+        return run(["lttng", *args], env=env).stdout
+
+    daemon = subprocess.Popen(["lttng-sessiond", "--no-kernel", "--quiet"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):
+            if daemon.poll() is not None:
+                raise NotMeasured(f"lttng-sessiond exited: {daemon.stderr.read().strip()}")
+            if subprocess.run(["lttng", "list"], env=env, capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+        trace = os.path.join(scratch, "lttng-trace")
+        lttng("create", LTTNG_SESSION, f"--output={trace}")
+        # Sub-buffers large enough that the consumer daemon keeps up.
+        lttng("enable-channel", "--userspace", "--subbuf-size=1M", "--num-subbuf=8", "bench",
+              f"--session={LTTNG_SESSION}")
+        lttng("enable-event", "--userspace", "bench_lttng:fire", "--channel=bench",
+              f"--session={LTTNG_SESSION}")
+        lttng("start", LTTNG_SESSION)
+        consumers = [pid for pid in os.listdir("/proc") if pid.isdigit() and
+                     open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1] ==
+                     str(daemon.pid) and "consumerd" in open(f"/proc/{pid}/comm").read()]
+        stats = {"cpu": -cpu_seconds(consumers)}
+        yield stats
+        lttng("stop", LTTNG_SESSION)
+        stats["cpu"] += cpu_seconds(consumers)
+        discarded = re.search(r"Discarded events: (\d+)", lttng("list", LTTNG_SESSION))
+        stats["discarded"] = int(discarded.group(1)) if discarded else None
+        stats["trace_bytes"] = sum(os.path.getsize(os.path.join(d, f))
+                                   for d, _, files in os.walk(trace) for f in files)
+        lttng("destroy", LTTNG_SESSION)
+    finally:
+        daemon.terminate()
+        try:
+            daemon.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            stop(daemon)
+        for path in reversed(made):
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            elif os.path.exists(path):
+                os.unlink(path)
+
+
+def per_round(times, over, under):
+    """The median, fastest and slowest of the rounds' ratios over/under."""
+    ratios = [o / u for o, u in zip(times[over], times[under])]
+    return (f"{statistics.median(ratios):.3g} "
+            f"(rounds {min(ratios):.3g}–{max(ratios):.3g})")
+
+
+def batched(bench_batch):
+    """bench_batch's cases in one process, taking turns in each round:
+    untraced, traced directly by bpftrace (trampoline, int3), batched, and
+    LTTng-UST with a session of this run recording."""
+    problem = tracer_problem()
+    if problem:
+        raise NotMeasured(problem)
+    binary = os.path.abspath(bench_batch)
+    values = {"inline": "; ".join(f"`{i}`" for i in enabled_check(binary, "bench_loop_untraced"))}
+    cases = ["untraced", "direct", "int3", "batched"]
+    scratch = tempfile.mkdtemp(prefix="usdt-batch-", dir=os.path.dirname(binary))
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, scratch, ignore_errors=True)
+        try:
+            lttng = stack.enter_context(lttng_session(scratch))
+            cases.append("lttng")
+        except NotMeasured as reason:
+            lttng, values["lttng"] = None, f"not measured: {reason}"
+        target = subprocess.Popen([binary, str(BATCH_FIRES), str(BATCH_SLOW_FIRES), str(RUNS),
+                                   ",".join(cases)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stack.callback(stop, target)
+        if not re.match(r"ready pid=\d+", target.stdout.readline()):
+            raise Broken(f"bench_batch did not start: {target.stderr.read().strip()}", values)
+        direct = bpftrace_start(f"""
+            usdt:{binary}:bench_batch:direct {{ @direct = count(); }}
+            usdt:{binary}:bench_batch:int3 {{ @int3 = count(); }}""")
+        stack.callback(stop, direct)
+        # Batching on for bench_batch:batched: this runtime's flush probe and
+        # the probe's companion traced, the flushes counted.
+        consumer = bpftrace_start(f"""
+            usdt:{binary}:usdt_batch:flush {{
+                @flushes = count(); @bytes = sum(arg1); @dropped = max(arg5); }}
+            usdt:{binary}:usdt_batch:bench_batch__batched {{ }}""")
+        stack.callback(stop, consumer)
+        try:
+            output, errors = target.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise Broken(f"bench_batch still running after {TIMEOUT} s", values)
+        if target.returncode != 0:
+            raise Broken(f"bench_batch exited with {target.returncode}: {errors.strip()}",
+                         values)
+        consumer_cpu = cpu_seconds([consumer.pid])
+        counted = {case: int(n) for case, n in
+                   re.findall(r"^@(\w+): (\d+)$", bpftrace_interrupt(direct) +
+                              bpftrace_interrupt(consumer), re.M)}
+    fired = {case: int(n) for case, n in re.findall(r"^fired (\w+) (\d+)$", output, re.M)}
+    times = samples("\n".join(line for line in output.splitlines()
+                              if line.split()[0] in cases))
+    counted["batched"] = counted.get("bytes", 0) // BATCH_RECORD_BYTES
+    lost = []
+    for case, ns in times.items():
+        digits = 2 if case == "untraced" else 1
+        values[case] = (f"{statistics.median(ns):.{digits}f} "
+                        f"(rounds {min(ns):.{digits}f}–{max(ns):.{digits}f}")
+        if case == "untraced":
+            values[case] += ")"
+        elif case == "lttng":
+            values[case] += (f"; {fired[case]} events, {lttng['discarded']} discarded, "
+                             f"{lttng['trace_bytes'] / fired[case]:.1f} bytes each "
+                             f"in the trace)")
+            if lttng["discarded"] != 0:
+                lost.append(case)
+        elif counted.get(case) == fired[case]:
+            values[case] += f"; {fired[case]} fires, all counted)"
+        else:
+            values[case] = (f"**COUNT MISMATCH: the tracer counted {counted.get(case)} of "
+                            f"{fired[case]} fires**")
+            lost.append(case)
+    if lost:
+        raise Broken(f"events lost: {', '.join(lost)}", values)
+    values["batched"] += f"; {counted['flushes']} flushes, {counted['dropped']} dropped"
+    values["batched_over_direct"] = per_round(times, "batched", "direct")
+    values["batched_over_int3"] = per_round(times, "batched", "int3")
+    if "lttng" in times:
+        values["batched_over_lttng"] = per_round(times, "batched", "lttng")
+    events = fired["batched"] / 1e6
+    values["consumer_cpu"] = f"{consumer_cpu / events * 1000:.1f} ms (bpftrace on the flush probe)"
+    if lttng:
+        values["consumer_cpu"] += (f"; LTTng's consumer daemon: "
+                                   f"{lttng['cpu'] / (fired['lttng'] / 1e6) * 1000:.1f} ms")
+    buffer = {key: int(n) for key, n in re.findall(r"^(buffer_\w+) (\d+)$", output, re.M)}
+    site = re.search(r"^site_nop (\d+)$", output, re.M)
+    if site and site.group(1) != "5":
+        values["direct"] += f" (this kernel: {site.group(1)}-byte nop, no trampoline)"
+    values["buffer"] = (f"{buffer['buffer_bytes'] / 1024:g} KiB of address space, "
+                        f"{buffer['buffer_resident_bytes'] / 1024:g} KiB resident")
+    return values
+
+
 def providers(bench_provider):
     values = samples(run([bench_provider, str(PROVIDER_SAMPLES), str(RUNS)]).stdout)
     median = {key: statistics.median(v) for key, v in values.items()}
@@ -511,7 +722,7 @@ def setup(build_dir):
                  f"an optimized build: meson setup DIR --buildtype=release")
     with open(os.path.join(build_dir, "meson-info", "intro-targets.json")) as f:
         targets = {t["name"]: t for t in json.load(f)}
-    missing = [name for name in ("bench_fire", "bench_provider")
+    missing = [name for name in ("bench_fire", "bench_provider", "bench_batch")
                if name not in targets or not os.path.exists(targets[name]["filename"][0])]
     if missing:
         sys.exit(f"run.py: {build_dir} has no {', '.join(missing)}: meson compile -C {build_dir}")
@@ -526,35 +737,40 @@ def setup(build_dir):
         ("bpftrace", version(["bpftrace", "--version"])),
         ("valgrind", version(["valgrind", "--version"])),
     ]
-    programs = {name: targets[name]["filename"][0] for name in ("bench_fire", "bench_provider")}
+    programs = {name: targets[name]["filename"][0]
+                for name in ("bench_fire", "bench_provider", "bench_batch")}
     return facts, programs
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: python3 bench/run.py BUILD_DIR")
+    if len(sys.argv) < 2:
+        sys.exit("usage: python3 bench/run.py BUILD_DIR [SECTION...]")
     facts, programs = setup(sys.argv[1])
     # Dynamic providers' files in a directory of this run, removed afterwards
     # (none left in /run/usdt).
     objects = tempfile.mkdtemp(prefix="usdt-objects-", dir=os.path.abspath(sys.argv[1]))
     os.environ["USDT_DIR"] = objects
     try:
-        measure_all(facts, programs)
+        measure_all(facts, programs, sys.argv[2:])
     finally:
         shutil.rmtree(objects, ignore_errors=True)
 
 
-def measure_all(facts, programs):
+def measure_all(facts, programs, only):
+    """Every section's rows, or only those of the sections named."""
     measured, broken = {}, False
     for section, measure, program in (("untraced", untraced, "bench_fire"),
                                       ("instructions", instructions, "bench_fire"),
                                       ("inline", inline, "bench_fire"),
                                       ("traced", traced, "bench_fire"),
+                                      ("batched", batched, "bench_batch"),
                                       ("providers", providers, "bench_provider"),
                                       ("compile", compile_times, "bench_fire"),
                                       *((language, lambda bench_fire, language=language:
                                          binding(language, bench_fire, measured), "bench_fire")
                                         for language in BINDINGS)):
+        if only and section not in only:
+            continue
         try:
             measured[section] = measure(programs[program])
         except NotMeasured as reason:
@@ -571,6 +787,8 @@ def measure_all(facts, programs):
     print(f"\n| Measure (median of {RUNS} runs) | Measured | Target | Older library |")
     print("|---|---|---|---|")
     for section, key, label, target, older in ROWS:
+        if section not in measured:
+            continue
         values = measured[section]
         value = values.get(key, "missing") if isinstance(values, dict) else values
         print(f"| {label} | {value} | {target} | {older} |")
