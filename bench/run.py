@@ -6,7 +6,7 @@
 BUILD_DIR is a compiled meson build directory configured with
 buildtype=release or debugoptimized. The run takes a few minutes on 2 cores;
 naming sections (untraced, instructions, inline, traced, batched, providers,
-compile, python, ruby, node, go) after BUILD_DIR measures only those.
+compile, dtrace_check, python, ruby, node, go) after BUILD_DIR measures only those.
 With USDT_BENCH_LIBSTAPSDT=PATH (the older runtime-probe library's shared
 object, built elsewhere), its provider calls are measured in the same run,
 interleaved with the kit's.
@@ -142,6 +142,10 @@ ROWS = [
     ("compile", "clang -O0", "Same, clang -O0, s (÷ systemtap's header)", "≤ 2×", ""),
     ("compile", "clang -O2", "Same, clang -O2, s (÷ systemtap's header)", "≤ 2×", ""),
     ("compile", "notes", "Same, notes in the unit's object (-O0)", "2 (one probe, 2 sites)", ""),
+    ("dtrace_check", "gcc",
+     "Untraced enabled check of a usdt-dtrace header against sys/sdt.h's, same run: gcc -O2, "
+     "per iteration", "", ""),
+    ("dtrace_check", "clang", "Same, clang -O2, per iteration", "", ""),
     ("python", "python_enabled",
      "Python (bindings/python/usdt.py): untraced probe.enabled, ns/read", "", ""),
     ("python", "python_fire",
@@ -228,28 +232,30 @@ def untraced(bench_fire):
     return over_empty(medians, ".2f")
 
 
-def instructions(bench_fire):
-    """Instructions per iteration, exact: callgrind counts only inside the
-    loop's function, at two iteration counts."""
+def instructions_per_iteration(argv, function):
+    """Instructions per iteration of the loop in function, exact: callgrind
+    counts only inside it, running argv(n) at two iteration counts n."""
     if shutil.which("valgrind") is None:
         raise NotMeasured("valgrind is not installed")
+    counts = []
+    for n in COUNTED:
+        try:
+            stderr = run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                          f"--toggle-collect={function}", *argv(n)]).stderr
+        except Broken as failure:
+            raise NotMeasured(f"valgrind cannot run here: {failure}")
+        collected = re.search(r"Collected : (\d+)", stderr)
+        if not collected:
+            raise NotMeasured(f"callgrind reported no count: {stderr.strip()[-200:]}")
+        counts.append(int(collected.group(1)))
+    return (counts[1] - counts[0]) / (COUNTED[1] - COUNTED[0])
+
+
+def instructions(bench_fire):
     cases = [key for section, key, *_ in ROWS if section == "instructions"]
-    per_iteration = {}
-    for case in cases:
-        counts = []
-        for n in COUNTED:
-            try:
-                stderr = run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                              f"--toggle-collect=bench_loop_{case}", bench_fire, "untraced",
-                              str(n), "1", case]).stderr
-            except Broken as failure:
-                raise NotMeasured(f"valgrind cannot run here: {failure}")
-            collected = re.search(r"Collected : (\d+)", stderr)
-            if not collected:
-                raise NotMeasured(f"callgrind reported no count: {stderr.strip()[-200:]}")
-            counts.append(int(collected.group(1)))
-        per_iteration[case] = (counts[1] - counts[0]) / (COUNTED[1] - COUNTED[0])
-    return over_empty(per_iteration, "g")
+    return over_empty({case: instructions_per_iteration(
+        lambda n, case=case: [bench_fire, "untraced", str(n), "1", case], f"bench_loop_{case}")
+        for case in cases}, "g")
 
 
 def enabled_check(bench_fire, function):
@@ -714,6 +720,43 @@ def compile_times(_):
     return values
 
 
+def dtrace_check(_):
+    """bench/bench_dtrace_check.c, whose probe comes from a header
+    usdt-dtrace generated, compiled by gcc and by clang (-O2): the generated
+    enabled check and the sys/sdt.h-style one, untraced, in the same run, in
+    ns and instructions per iteration, and as compiled."""
+    bench = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(bench)
+    values = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        run([sys.executable, os.path.join(root, "usdt-dtrace"), "-h", "-s",
+             os.path.join(bench, "bench_dtrace_check.d"), "-o",
+             os.path.join(scratch, "bench_dtrace_check.h")])
+        for compiler in ("gcc", "clang"):
+            if shutil.which(compiler) is None:
+                values[compiler] = f"not measured: {compiler} is not installed"
+                continue
+            program = os.path.join(scratch, compiler)
+            run([compiler, "-O2", "-falign-loops=64", "-I", scratch, "-I", root,
+                 os.path.join(bench, "bench_dtrace_check.c"), "-o", program])
+            ns = {case: statistics.median(v) for case, v in
+                  samples(run([program, str(ITERATIONS), str(RUNS)]).stdout).items()}
+            count = {case: instructions_per_iteration(lambda n: [program, str(n), "1"],
+                                                      f"bench_loop_{case}") for case in ns}
+            listing = run(["objdump", "-d", "--no-show-raw-insn",
+                           "--disassemble=bench_loop_generated_check", program]).stdout
+            leas = len(re.findall(r"\tlea .*<bench_dtrace_fire_semaphore>", listing))
+            check = "; ".join(f"`{i}`" for i in
+                              enabled_check(program, "bench_loop_generated_check"))
+            values[compiler] = (
+                f"generated {ns['generated_check']:.2f} ns, {count['generated_check']:g} "
+                f"instructions; sys/sdt.h-style {ns['sdt_check']:.2f} ns, "
+                f"{count['sdt_check']:g} instructions; empty loop {ns['empty']:.2f} ns, "
+                f"{count['empty']:g} instructions. Generated check in the loop: {check}; "
+                f"`lea` of the semaphore in the function: {leas}")
+    return values
+
+
 def setup(build_dir):
     with open(os.path.join(build_dir, "meson-info", "intro-buildoptions.json")) as f:
         options = {o["name"]: o["value"] for o in json.load(f)}
@@ -766,6 +809,7 @@ def measure_all(facts, programs, only):
                                       ("batched", batched, "bench_batch"),
                                       ("providers", providers, "bench_provider"),
                                       ("compile", compile_times, "bench_fire"),
+                                      ("dtrace_check", dtrace_check, "bench_fire"),
                                       *((language, lambda bench_fire, language=language:
                                          binding(language, bench_fire, measured), "bench_fire")
                                         for language in BINDINGS)):
