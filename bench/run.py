@@ -260,16 +260,16 @@ def instructions(bench_fire):
 
 def enabled_check(bench_fire, function):
     """The instructions of the enabled check in function as compiled
-    (x86-64): the loads that find the semaphore, the 16-bit read of it and
+    (x86-64): the loads that find the semaphore, its 16- or 32-bit read and
     what follows up to the conditional jump on it."""
     listing = run(["objdump", "-d", "--no-show-raw-insn", f"--disassemble={function}",
                    bench_fire]).stdout
     code = [" ".join(re.sub(r"#.*|<.*>", "", line.split("\t")[-1]).split())
             for line in listing.splitlines() if re.match(r"\s+[0-9a-f]+:\t", line)]
     read = next((i for i, ins in enumerate(code)
-                 if re.match(r"(movzwl|movzx|cmpw|testw) .*\(", ins)), None)
+                 if re.match(r"(movzwl|movzx|cmpw|testw|cmpl|testl) .*\(", ins)), None)
     if read is None:
-        raise NotMeasured(f"no 16-bit semaphore read found in {function} (x86-64 only)")
+        raise NotMeasured(f"no semaphore read found in {function} (x86-64 only)")
     start = read
     needed = set(re.findall(r"%(\w+)", re.search(r"\(([^)]*)\)", code[read]).group(1)))
     while start > 0:
@@ -842,7 +842,7 @@ def measure_all(facts, programs, only):
   "over empty" subtracts the empty loop.
 - Instructions: callgrind `--toggle-collect` on the loop's function at {COUNTED[0]:,} and
   {COUNTED[1]:,} iterations; the difference divided by {COUNTED[1] - COUNTED[0]:,} is exact.
-- Enabled check as compiled: the loads that find the semaphore, its 16-bit read and the
+- Enabled check as compiled: the loads that find the semaphore, its 16- or 32-bit read and the
   instructions up to the conditional jump, from objdump of the loop.
 - Traced: {TRACED_FIRES:,} fires per run under one bpftrace counting every probe, the cases
   taking turns in each run; ns/fire is the traced loop's time over its fires, untraced loop
