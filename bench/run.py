@@ -459,6 +459,54 @@ def per_round(times, over, under):
             f"(rounds {min(ratios):.3g}–{max(ratios):.3g})")
 
 
+def batch_consumer(binary, pid):
+    """Batching on for bench_batch:batched in process pid: usdt-record
+    --count where this build has it, else bpftrace tracing the flush probe
+    and the probe's companion and counting the bytes flushed (the process's
+    side alone, nothing copied). Returns the consumer's Popen and its name."""
+    record = os.path.join(os.path.dirname(os.path.dirname(binary)), "tools", "usdt-record",
+                          "usdt-record")
+    if os.path.exists(record):
+        return (subprocess.Popen([record, "-p", pid, "--count", "bench_batch:batched"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+                "usdt-record --count")
+    return bpftrace_start(f"""
+        usdt:{binary}:usdt_batch:flush {{
+            @flushes = count(); @bytes = sum(arg1); @dropped = max(arg5); }}
+        usdt:{binary}:usdt_batch:bench_batch__batched {{ }}"""), "bpftrace on the flush probe"
+
+
+def batch_consumer_finish(consumer, name, values):
+    """Once the traced process has exited: the consumer's CPU seconds, and
+    the events, flushes, events dropped in the process and lost in the
+    consumer it counted."""
+    if name.startswith("usdt-record"):
+        # It stops by itself once the process has gone and it has drained.
+        deadline = time.monotonic() + TIMEOUT
+        while os.waitid(os.P_PID, consumer.pid,
+                        os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            if time.monotonic() > deadline:
+                raise Broken(f"usdt-record still running after {TIMEOUT} s", values)
+            time.sleep(0.05)
+        cpu = cpu_seconds([consumer.pid])  # a zombie until communicate()
+        output, errors = consumer.communicate()
+        summary = re.search(r"(\d+) events, (\d+) flushes, (\d+) dropped in the process, "
+                            r"(\d+) lost in the consumer", errors)
+        counted = re.search(r"^bench_batch:batched (\d+)$", output, re.M)
+        if consumer.returncode != 0 or not summary:
+            raise Broken(f"usdt-record exited with {consumer.returncode}: "
+                         f"{errors.strip()[-300:]}", values)
+        return cpu, {"events": int(counted.group(1)) if counted else 0,
+                     "flushes": int(summary.group(2)), "dropped": int(summary.group(3)),
+                     "lost": int(summary.group(4))}
+    cpu = cpu_seconds([consumer.pid])
+    counted = {key: int(n) for key, n in
+               re.findall(r"^@(\w+): (\d+)$", bpftrace_interrupt(consumer), re.M)}
+    return cpu, {"events": counted.get("bytes", 0) // BATCH_RECORD_BYTES,
+                 "flushes": counted.get("flushes", 0), "dropped": counted.get("dropped", 0),
+                 "lost": 0}
+
+
 def batched(bench_batch):
     """bench_batch's cases in one process, taking turns in each round:
     untraced, traced directly by bpftrace (trampoline, int3), batched, and
@@ -481,18 +529,14 @@ def batched(bench_batch):
                                    ",".join(cases)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         stack.callback(stop, target)
-        if not re.match(r"ready pid=\d+", target.stdout.readline()):
+        ready = re.match(r"ready pid=(\d+)", target.stdout.readline())
+        if not ready:
             raise Broken(f"bench_batch did not start: {target.stderr.read().strip()}", values)
         direct = bpftrace_start(f"""
             usdt:{binary}:bench_batch:direct {{ @direct = count(); }}
             usdt:{binary}:bench_batch:int3 {{ @int3 = count(); }}""")
         stack.callback(stop, direct)
-        # Batching on for bench_batch:batched: this runtime's flush probe and
-        # the probe's companion traced, the flushes counted.
-        consumer = bpftrace_start(f"""
-            usdt:{binary}:usdt_batch:flush {{
-                @flushes = count(); @bytes = sum(arg1); @dropped = max(arg5); }}
-            usdt:{binary}:usdt_batch:bench_batch__batched {{ }}""")
+        consumer, consumer_name = batch_consumer(binary, ready.group(1))
         stack.callback(stop, consumer)
         try:
             output, errors = target.communicate(timeout=TIMEOUT)
@@ -501,14 +545,13 @@ def batched(bench_batch):
         if target.returncode != 0:
             raise Broken(f"bench_batch exited with {target.returncode}: {errors.strip()}",
                          values)
-        consumer_cpu = cpu_seconds([consumer.pid])
         counted = {case: int(n) for case, n in
-                   re.findall(r"^@(\w+): (\d+)$", bpftrace_interrupt(direct) +
-                              bpftrace_interrupt(consumer), re.M)}
+                   re.findall(r"^@(\w+): (\d+)$", bpftrace_interrupt(direct), re.M)}
+        consumer_cpu, batch = batch_consumer_finish(consumer, consumer_name, values)
+    counted["batched"] = batch["events"]
     fired = {case: int(n) for case, n in re.findall(r"^fired (\w+) (\d+)$", output, re.M)}
     times = samples("\n".join(line for line in output.splitlines()
                               if line.split()[0] in cases))
-    counted["batched"] = counted.get("bytes", 0) // BATCH_RECORD_BYTES
     lost = []
     for case, ns in times.items():
         digits = 2 if case == "untraced" else 1
@@ -530,13 +573,14 @@ def batched(bench_batch):
             lost.append(case)
     if lost:
         raise Broken(f"events lost: {', '.join(lost)}", values)
-    values["batched"] += f"; {counted['flushes']} flushes, {counted['dropped']} dropped"
+    values["batched"] += (f"; {batch['flushes']} flushes, {batch['dropped']} dropped in the "
+                          f"process, {batch['lost']} lost in the consumer")
     values["batched_over_direct"] = per_round(times, "batched", "direct")
     values["batched_over_int3"] = per_round(times, "batched", "int3")
     if "lttng" in times:
         values["batched_over_lttng"] = per_round(times, "batched", "lttng")
     events = fired["batched"] / 1e6
-    values["consumer_cpu"] = f"{consumer_cpu / events * 1000:.1f} ms (bpftrace on the flush probe)"
+    values["consumer_cpu"] = f"{consumer_cpu / events * 1000:.1f} ms ({consumer_name})"
     if lttng:
         values["consumer_cpu"] += (f"; LTTng's consumer daemon: "
                                    f"{lttng['cpu'] / (fired['lttng'] / 1e6) * 1000:.1f} ms")
