@@ -893,6 +893,22 @@ def measure_all(facts, programs, only):
   time not subtracted; median, then the fastest and slowest run. The program counts its
   fires and bpftrace's count must equal it. Ratios: the median, fastest and slowest of the
   rounds' ratios, each round timing the cases one after the other.
+- Batch bench: bench/bench_batch.c, one process; each of {RUNS} rounds (after one untimed)
+  fires every case in turn, {BATCH_FIRES:,} times untraced, batched and LTTng-UST,
+  {BATCH_SLOW_FIRES:,} times traced directly; ns/fire is the loop's time over its fires
+  (a batched fire's share of the flushes included); median, fastest and slowest round;
+  ratios are the rounds' ratios. Direct: bpftrace count() on the 5-byte nop site, and on
+  the 1-byte one (int3) by forcing the header's site choice for that loop. Batched:
+  usdt-record --count attached (or, in a build without it, bpftrace on the flush
+  probe), every event counted. LTTng-UST: lttng-sessiond started for the run, one
+  userspace channel of 8 x 1 MiB sub-buffers, the trace written under the build
+  directory; 0 discarded events required. Consumer CPU: user and system time of
+  usdt-record (or of LTTng's consumer daemon) over the run, per million events. Buffer
+  memory: what the process's size and resident size grew by in the thread's first
+  batched round.
+- Enabled check of a usdt-dtrace header: bench/bench_dtrace_check.c compiled by gcc and
+  clang -O2 against a header generated from bench_dtrace_check.d, its loops timed in
+  turn ({ITERATIONS:,} iterations per run) and counted by callgrind as above.
 - Providers: {PROVIDER_SAMPLES} fresh providers per probe count, destroyed outside the timed
   part; 1000 providers kept loaded together, once per run. Per provider: the mappings
   holding its probes (code and semaphores), and what the 1000 added to /proc/self/maps
