@@ -322,6 +322,29 @@ def run_traced(argv, script, env=None, values=None):
     return output, trace
 
 
+def spread(ns, digits):
+    """'MEDIAN (runs FASTEST–SLOWEST' of the runs' ns, closed by the caller."""
+    return f"{statistics.median(ns):.{digits}f} (runs {min(ns):.{digits}f}–{max(ns):.{digits}f}"
+
+
+def counted_fires(ns, digits, fired, counted, lost, case):
+    """A traced case's text: its spread and its fires, all counted; or the
+    count mismatch, case then appended to lost."""
+    if counted == fired:
+        return f"{spread(ns, digits)}; {fired} fires, all counted)"
+    lost.append(case)
+    return f"**COUNT MISMATCH: the tracer counted {counted} of {fired} fires**"
+
+
+def per_round(times, over, under, spec=".3g"):
+    """The median, fastest and slowest of the rounds' ratios over/under: per
+    round the cases ran one after the other, so the median of the rounds'
+    ratios is the least disturbed by other load."""
+    ratios = [o / u for o, u in zip(times[over], times[under])]
+    return (f"{statistics.median(ratios):{spec}} "
+            f"(rounds {min(ratios):{spec}}–{max(ratios):{spec}})")
+
+
 def traced(bench_fire):
     problem = tracer_problem()
     if problem:
@@ -342,23 +365,13 @@ def traced(bench_fire):
                               if not line.startswith("fired ")))
     values, lost = {}, []
     for case, ns in times.items():
-        if counted.get(case) == fired[case]:
-            values[case] = (f"{statistics.median(ns):.0f} (runs {min(ns):.0f}–{max(ns):.0f}; "
-                            f"{fired[case]} fires, all counted)")
-        else:
-            values[case] = (f"**COUNT MISMATCH: bpftrace counted {counted.get(case)} "
-                            f"of {fired[case]} fires**")
-            lost.append(case)
+        values[case] = counted_fires(ns, 0, fired[case], counted.get(case), lost, case)
     if lost:
         raise Broken(f"bpftrace lost fires of {', '.join(lost)}", values)
     for key, slow, fast in (("static_over_nop5", "static_gated", "nop5_gated"),
                             ("raw_over_static", "raw_gated", "static_gated")):
         if slow in times and fast in times:
-            # Per round, the two cases ran one after the other: the median
-            # of the rounds' ratios is the least disturbed by other load.
-            ratios = [s / f for s, f in zip(times[slow], times[fast])]
-            values[key] = (f"{statistics.median(ratios):.2f} "
-                           f"(rounds {min(ratios):.2f}–{max(ratios):.2f})")
+            values[key] = per_round(times, slow, fast, ".2f")
     return values
 
 
@@ -451,12 +464,6 @@ def lttng_session(scratch):
             elif os.path.exists(path):
                 os.unlink(path)
 
-
-def per_round(times, over, under):
-    """The median, fastest and slowest of the rounds' ratios over/under."""
-    ratios = [o / u for o, u in zip(times[over], times[under])]
-    return (f"{statistics.median(ratios):.3g} "
-            f"(rounds {min(ratios):.3g}–{max(ratios):.3g})")
 
 
 def batch_consumer(binary, pid):
@@ -555,22 +562,16 @@ def batched(bench_batch):
     lost = []
     for case, ns in times.items():
         digits = 2 if case == "untraced" else 1
-        values[case] = (f"{statistics.median(ns):.{digits}f} "
-                        f"(rounds {min(ns):.{digits}f}–{max(ns):.{digits}f}")
         if case == "untraced":
-            values[case] += ")"
+            values[case] = spread(ns, digits) + ")"
         elif case == "lttng":
-            values[case] += (f"; {fired[case]} events, {lttng['discarded']} discarded, "
-                             f"{lttng['trace_bytes'] / fired[case]:.1f} bytes each "
-                             f"in the trace)")
+            values[case] = (f"{spread(ns, digits)}; {fired[case]} events, "
+                            f"{lttng['discarded']} discarded, "
+                            f"{lttng['trace_bytes'] / fired[case]:.1f} bytes each in the trace)")
             if lttng["discarded"] != 0:
                 lost.append(case)
-        elif counted.get(case) == fired[case]:
-            values[case] += f"; {fired[case]} fires, all counted)"
         else:
-            values[case] = (f"**COUNT MISMATCH: the tracer counted {counted.get(case)} of "
-                            f"{fired[case]} fires**")
-            lost.append(case)
+            values[case] = counted_fires(ns, digits, fired[case], counted.get(case), lost, case)
     if lost:
         raise Broken(f"events lost: {', '.join(lost)}", values)
     values["batched"] += (f"; {batch['flushes']} flushes, {batch['dropped']} dropped in the "
