@@ -110,12 +110,18 @@
 /* What every call site reads. A static probe is a constant instance, so the
  * compiler folds both loads away; a dynamic probe is filled in by
  * usdt_dynamic.c. `fire` is called with `argc` arguments, each converted to
- * unsigned long long; call sites never read `argc` (usdt_probe_fire does). */
+ * unsigned long long; call sites never read `argc` (usdt_probe_fire does).
+ * `semaphore` points at a pair of 16-bit counters: tracers of the probe's
+ * sites, tracers batching it. `batch` is 0 for a static probe, whose fire
+ * function batches; for a dynamic probe USDT__BATCH_DYNAMIC and bit i set
+ * for each string argument i, for the call site to batch it. */
 typedef struct usdt_probe {
 	volatile unsigned short *semaphore;
 	void (*fire)(void);
 	int argc;
+	int batch;
 } usdt_probe;
+#define USDT__BATCH_DYNAMIC 0x10000
 
 /* Marks the functions the shared library exports; it is built with every
  * other symbol hidden. */
@@ -148,6 +154,11 @@ typedef struct usdt_probe {
 #    endif
 #    define USDT_DISABLE 1
 #  endif
+#endif
+
+/* Batching (below) on the architectures whose notes usdt.h writes itself. */
+#if !defined(USDT_DISABLE) && (defined(__x86_64__) || defined(__aarch64__))
+#  define USDT__BATCH 1
 #endif
 
 #if defined(USDT__HAVE_SDT) && !defined(USDT_DISABLE)
@@ -372,6 +383,15 @@ template <typename T> struct usdt__signed {
 #define USDT__TOO_MANY_ARGUMENTS() ((void)sizeof(usdt__max_args<false>))
 #define USDT__TOO_MANY_TYPES() static_assert(false, "usdt: a probe takes at most 12 arguments")
 #define USDT__SIGNED(T) usdt__signed<T>::value
+/* Whether an argument of type T is recorded as a string when batched. */
+template <typename T> struct usdt__is_string {
+	typedef typename std::remove_cv<typename std::remove_pointer<T>::type>::type pointee;
+	static const bool value = std::is_pointer<T>::value &&
+				  (std::is_same<pointee, char>::value ||
+				   std::is_same<pointee, signed char>::value ||
+				   std::is_same<pointee, unsigned char>::value);
+};
+#define USDT__IS_STRING(T) usdt__is_string<T>::value
 #define USDT__TYPE_CHECK(probe, i, T)                                                      \
 	static_assert((std::is_integral<T>::value || std::is_enum<T>::value ||             \
 		       std::is_pointer<T>::value) && sizeof(T) <= 8,                        \
@@ -407,6 +427,14 @@ template <typename T> struct usdt__signed {
 	(!__builtin_types_compatible_p(__typeof__(T), __typeof__(((void)0, *(__typeof__(T) *)0))))
 #define USDT__SCALAR(T) (USDT__CLASS(T) != 8 && USDT__CLASS(T) != 9 && USDT__CLASS(T) != 12 && \
 			 USDT__CLASS(T) != 13 && !USDT__IS_ARRAY(T) && sizeof(T) <= 8)
+/* Whether an argument of type T is recorded as a string when batched. */
+#define USDT__IS_STRING(T)                                                                  \
+	(__builtin_types_compatible_p(T, char *) ||                                         \
+	 __builtin_types_compatible_p(T, const char *) ||                                   \
+	 __builtin_types_compatible_p(T, signed char *) ||                                  \
+	 __builtin_types_compatible_p(T, const signed char *) ||                            \
+	 __builtin_types_compatible_p(T, unsigned char *) ||                                \
+	 __builtin_types_compatible_p(T, const unsigned char *))
 /* Pointers through intptr_t: same size, so no warning about the cast. */
 #define USDT__SIGNED(T)                                                                        \
 	__builtin_choose_expr(USDT__CLASS(T) == 5, 0,                                          \
@@ -463,20 +491,30 @@ template <typename T> struct usdt__signed {
 
 #ifndef USDT_DISABLE
 
-/* Nonzero while a tracer is attached: one volatile 16-bit load, never hoisted.
- * On x86-64 the load is the compare itself, which gcc does not make of a
- * volatile load: a static probe's check is then `cmpw $0, sem(%rip); jne`.
- * A macro, not a function, so that it is inline at every optimization level. */
+/* Nonzero while a tracer is attached, directly or in batch mode: one
+ * volatile 32-bit load of the semaphore pair, never hoisted. On x86-64 the
+ * load is the compare itself, which gcc does not make of a volatile load: a
+ * static probe's check is then `cmpl $0, sem(%rip); jne`. A macro, not a
+ * function, so that it is inline at every optimization level. */
+typedef unsigned int __attribute__((may_alias)) usdt__semaphore_pair;
 #if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__) && !defined(__clang__)
 #define USDT__ENABLED(semaphore)                                                              \
 	__extension__({                                                                       \
 		int usdt__on;                                                                 \
-		__asm__ __volatile__("{cmpw $0, %1|cmp WORD PTR %1, 0}" : "=@ccnz"(usdt__on) \
-				     : "m"(*(semaphore)));                                    \
+		__asm__ __volatile__("{cmpl $0, %1|cmp DWORD PTR %1, 0}" : "=@ccnz"(usdt__on) \
+				     : "m"(*USDT__PAIR_OF(semaphore)));                       \
 		usdt__on;                                                                     \
 	})
 #else
-#define USDT__ENABLED(semaphore) (*(semaphore) != 0)
+#define USDT__ENABLED(semaphore) (*USDT__PAIR_OF(semaphore) != 0)
+#endif
+#ifdef __cplusplus
+#define USDT__PAIR_OF(semaphore) \
+	reinterpret_cast<const volatile usdt__semaphore_pair *>(  \
+		static_cast<const volatile void *>(semaphore))
+#else
+#define USDT__PAIR_OF(semaphore) \
+	((const volatile usdt__semaphore_pair *)(const volatile void *)(semaphore))
 #endif
 /* A handle's pointers. A static probe is a constant array, whose pointers
  * the compiler folds into the compare. A dynamic handle (a pointer, by its
@@ -500,8 +538,69 @@ template <typename T> struct usdt__signed {
 		USDT__CHECK_ARITY(USDT__FIRST(__VA_ARGS__), USDT__NARG(__VA_ARGS__)); \
 		if (__builtin_expect(                                           \
 			USDT__ENABLED_AS(USDT__FIRST(__VA_ARGS__), usdt__probe), 0)) \
-			USDT__CALL(usdt__probe, __VA_ARGS__);                   \
+			USDT__FIRE_ENABLED(usdt__probe, __VA_ARGS__);           \
 	} while (0)
+
+/* Fire an enabled probe: a static probe's fire function fires its sites
+ * and batches; a dynamic handle's stub fires its site, then the call site
+ * records the event if batched (the arguments evaluated once). */
+#define USDT__FIRE_ENABLED(probe, ...)                                                 \
+	do {                                                                           \
+		if (USDT__IS_HANDLE(USDT__FIRST(__VA_ARGS__)))                          \
+			USDT__CAT(USDT__HANDLE_, USDT__NARG(__VA_ARGS__))(probe, __VA_ARGS__); \
+		else                                                                   \
+			USDT__CALL(probe, __VA_ARGS__);                                \
+	} while (0)
+#define USDT__HANDLE_1(probe, p)                         \
+	do {                                             \
+		USDT__POINTER_OF(p, probe, fire)();      \
+		USDT__HANDLE_BATCH(probe, 0, 0);         \
+	} while (0)
+#define USDT__HANDLE_N(probe, p, ...)                                                          \
+	do {                                                                                   \
+		const usdt__u64 usdt__v[] = { USDT__FOR(USDT__U64_VALUE, ~, USDT__COMMA,        \
+							__VA_ARGS__) };                        \
+		USDT__FUNCTION_CAST(void (*)(USDT__FOR(USDT__U64_TYPE, ~, USDT__COMMA, __VA_ARGS__)), \
+				    USDT__POINTER_OF(p, probe, fire))(                         \
+			USDT__FOR(USDT__VALUE_OF, ~, USDT__COMMA, __VA_ARGS__));               \
+		USDT__HANDLE_BATCH(probe, USDT__NARG(__VA_ARGS__), usdt__v);                  \
+	} while (0)
+#define USDT__VALUE_OF(c, i, x) usdt__v[(i) - 1]
+#define USDT__HANDLE_2(probe, p, ...) USDT__HANDLE_N(probe, p, __VA_ARGS__)
+#define USDT__HANDLE_3(probe, p, ...) USDT__HANDLE_N(probe, p, __VA_ARGS__)
+#define USDT__HANDLE_4(probe, p, ...) USDT__HANDLE_N(probe, p, __VA_ARGS__)
+#define USDT__HANDLE_5(probe, p, ...) USDT__HANDLE_N(probe, p, __VA_ARGS__)
+#define USDT__HANDLE_6(probe, p, ...) USDT__HANDLE_N(probe, p, __VA_ARGS__)
+#define USDT__HANDLE_7(probe, p, ...) USDT__HANDLE_N(probe, p, __VA_ARGS__)
+#define USDT__HANDLE_8(probe, p, ...) USDT__HANDLE_N(probe, p, __VA_ARGS__)
+#define USDT__HANDLE_9(probe, p, ...) USDT__HANDLE_N(probe, p, __VA_ARGS__)
+#define USDT__HANDLE_10(probe, p, ...) USDT__HANDLE_N(probe, p, __VA_ARGS__)
+#define USDT__HANDLE_11(probe, p, ...) USDT__HANDLE_N(probe, p, __VA_ARGS__)
+#define USDT__HANDLE_12(probe, p, ...) USDT__HANDLE_N(probe, p, __VA_ARGS__)
+#define USDT__HANDLE_13(probe, p, ...) USDT__HANDLE_N(probe, p, __VA_ARGS__)
+#define USDT__HANDLE_14(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__HANDLE_15(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__HANDLE_16(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__HANDLE_17(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__HANDLE_18(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__HANDLE_19(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__HANDLE_20(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__HANDLE_21(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__HANDLE_22(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__HANDLE_23(...) USDT__TOO_MANY_ARGUMENTS()
+#define USDT__HANDLE_24(...) USDT__TOO_MANY_ARGUMENTS()
+#ifdef USDT__BATCH
+#define USDT__HANDLE_BATCH(probe, n, values)                                                \
+	do {                                                                                \
+		const volatile unsigned short *const usdt__s =                              \
+			__atomic_load_n(&(probe)->semaphore, __ATOMIC_RELAXED);             \
+		if (((probe)->batch & USDT__BATCH_DYNAMIC) && usdt__s[1])                    \
+			usdt__batch_record(usdt__s, (n), USDT__CAST(unsigned, (probe)->batch) & 0xfffu, \
+					   (values));                                       \
+	} while (0)
+#else
+#define USDT__HANDLE_BATCH(probe, n, values) ((void)0)
+#endif
 
 /* Fire without the enabled check: a static probe is then only its nop; the
  * arguments are always evaluated. A static probe's second instance holds the
@@ -570,7 +669,7 @@ static __inline__ unsigned long long usdt_now_ns(void)
 		USDT__CHECK_ARITY(probe, USDT__NARG(probe, usdt__start more));         \
 		if (__builtin_expect(usdt__start != 0 &&                               \
 				     USDT__ENABLED_AS(probe, usdt__probe), 0))                 \
-			USDT__CALL(usdt__probe, probe, usdt_now_ns() - usdt__start more); \
+			USDT__FIRE_ENABLED(usdt__probe, probe, usdt_now_ns() - usdt__start more); \
 	} while (0)
 #endif
 
@@ -627,14 +726,17 @@ static __inline__ unsigned long long usdt_now_ns(void)
 		".popsection\n"                                                     \
 		".endif\n"
 #define USDT__SEMAPHORE_NAME(provider, name) provider##_##name##_semaphore
+/* A probe's semaphore is a pair of 16-bit counters, 4-aligned: [0] counts
+ * the tracers of its sites (the stapsdt notes name it), [1] those of its
+ * companion note (batching, below). */
 #define USDT__SEMAPHORE_DECLARATION(provider, name)                                      \
-	extern volatile unsigned short USDT__SEMAPHORE_NAME(provider, name) __asm__(       \
+	extern volatile unsigned short USDT__SEMAPHORE_NAME(provider, name)[2] __asm__(    \
 		#provider "_" #name "_semaphore") __attribute__((visibility("hidden")))
 #define USDT__SEMAPHORE(provider, name)                                                  \
 	USDT__SEMAPHORE_DECLARATION(provider, name);                                      \
-	__attribute__((weak, used, visibility("hidden"), section(".probes")))               \
-	volatile unsigned short USDT__SEMAPHORE_NAME(provider, name) __asm__(              \
-		#provider "_" #name "_semaphore") = 0
+	__attribute__((weak, used, visibility("hidden"), section(".probes"), aligned(4)))   \
+	volatile unsigned short USDT__SEMAPHORE_NAME(provider, name)[2] __asm__(           \
+		#provider "_" #name "_semaphore") = { 0, 0 }
 
 /* ---- Probe sites -------------------------------------------------------- */
 
@@ -684,7 +786,9 @@ static __inline__ unsigned long long usdt_now_ns(void)
 
 /* The stapsdt note of the site at local label 990, and the .stapsdt.base
  * section every tracer expects next to it (shared by all notes of a link). */
-#define USDT__NOTE(provider, name, arguments)                                      \
+#define USDT__NOTE(provider, name, arguments) \
+	USDT__NOTE_OF(#provider, #name, #provider "_" #name "_semaphore", arguments)
+#define USDT__NOTE_OF(provider, name, semaphore, arguments)                        \
 	".pushsection .note.stapsdt,\"?\",\"note\"\n"                              \
 	".balign 4\n"                                                              \
 	".4byte 992f-991f, 994f-993f, 3\n"                                         \
@@ -692,9 +796,9 @@ static __inline__ unsigned long long usdt_now_ns(void)
 	"992: .balign 4\n"                                                         \
 	"993: " USDT__ASM_ADDRESS "990b\n"                                         \
 	USDT__ASM_ADDRESS "_.stapsdt.base\n"                                       \
-	USDT__ASM_ADDRESS #provider "_" #name "_semaphore\n"                        \
-	".asciz \"" #provider "\"\n"                                               \
-	".asciz \"" #name "\"\n"                                                   \
+	USDT__ASM_ADDRESS semaphore "\n"                                          \
+	".asciz \"" provider "\"\n"                                                \
+	".asciz \"" name "\"\n"                                                    \
 	".asciz \"" arguments "\"\n"                                               \
 	"994: .balign 4\n"                                                         \
 	".popsection\n"                                                            \
@@ -850,9 +954,9 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 	".weak " #provider "_" #name "_semaphore\n"                            \
 	".hidden " #provider "_" #name "_semaphore\n"                          \
 	".type " #provider "_" #name "_semaphore,@object\n"                    \
-	".size " #provider "_" #name "_semaphore,2\n"                          \
-	".balign 2\n"                                                         \
-	#provider "_" #name "_semaphore: .zero 2\n"                            \
+	".size " #provider "_" #name "_semaphore,4\n"                          \
+	".balign 4\n"                                                         \
+	#provider "_" #name "_semaphore: .zero 4\n"                            \
 	".popsection\n"                                                       \
 	".endif\n"
 /* The check of a generated probe defines its semaphore in the same asm, which
@@ -868,7 +972,7 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 		__asm__ __volatile__(USDT__SEMAPHORE_ASM(provider, name)                 \
 				     "{cmpw $0, %1|cmp WORD PTR %1, 0}"                  \
 				     : "=@ccnz"(usdt__on)                                \
-				     : "m"(USDT__SEMAPHORE_NAME(provider, name)));       \
+				     : "m"(USDT__SEMAPHORE_NAME(provider, name)[0]));    \
 		usdt__on;                                                                \
 	})
 #else
@@ -924,12 +1028,17 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 
 #endif /* USDT__OWN_NOTES */
 
+
 /* Per argument i of type T, in a fire function: its parameter, and bringing
  * it back to T and out to 64 bits again, so that the value recorded holds
  * its sign or zero extension (tracers disagree on widening what the note's
  * size leaves out: bpftrace 0.17 reads the whole register). */
 #define USDT__PARAM(c, i, T) usdt__u64 usdt__a##i
 #define USDT__PREPARE(c, i, T) usdt__a##i = USDT__TO_U64(USDT__FROM_U64(T, usdt__a##i));
+
+/* A fire function's work: the sites while traced directly, then the record
+ * while batched (both when both are on). */
+#define USDT__DIRECT(provider, name) USDT__SEMAPHORE_NAME(provider, name)[0]
 
 /* Never inlined, never cloned with constants folded in, cold. */
 #if defined(__has_attribute)
@@ -952,21 +1061,25 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
  * instance fires out of line, its second inline (USDT_FIRE_UNGATED). The
  * definition ends with an empty file-scope asm, which takes the user's
  * semicolon after the pragmas. */
-#define USDT__STATIC_DEFINE(probe, provider, name, n, params, prepare, fire, fire_inline) \
+#define USDT__STATIC_DEFINE(probe, provider, name, n, params, prepare, fire, fire_inline, \
+			    batch)                                                        \
 	USDT__PROBES_PAGE;                                                                \
 	USDT__SEMAPHORE(provider, name);                                                  \
 	USDT__UNUSED_BEGIN                                                                \
 	static USDT__IF_UNUSED_O0 void usdt__fire_##probe params;                        \
 	static __inline__ void usdt__fire_inline_##probe params;                          \
 	__attribute__((unused)) static const usdt_probe probe[(n) + 2] = {              \
-		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
-		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_##probe), (n) },        \
-		{ &USDT__SEMAPHORE_NAME(provider, name),                                \
-		  USDT__FUNCTION_CAST(void (*)(void), USDT__UNGATED_FIRE(probe)), (n) }   \
+		{ USDT__SEMAPHORE_NAME(provider, name),                                 \
+		  USDT__FUNCTION_CAST(void (*)(void), usdt__fire_##probe), (n), 0 },     \
+		{ USDT__SEMAPHORE_NAME(provider, name),                                 \
+		  USDT__FUNCTION_CAST(void (*)(void), USDT__UNGATED_FIRE(probe)), (n), 0 } \
 	};                                                                                \
 	USDT__OUT_OF_LINE static USDT__IF_UNUSED_O0 void usdt__fire_##probe params      \
 	{                                                                                 \
-		USDT__FRAME prepare fire;                                                 \
+		USDT__FRAME prepare                                                       \
+		if (USDT__DIRECT(provider, name))                                         \
+			fire;                                                             \
+		batch                                                                     \
 	}                                                                                 \
 	__attribute__((unused)) static __inline__ void                                    \
 	usdt__fire_inline_##probe params                                                  \
@@ -1004,22 +1117,322 @@ __attribute__((noinline, cold, unused)) static int usdt__choose_sites(void)
 #define USDT__IF_UNUSED_O0
 #endif
 
+/* ---- Batching: the in-process runtime ------------------------------------
+ *
+ * A tracer that attaches to a probe's companion note (provider usdt_batch,
+ * name PROVIDER__NAME, semaphore the probe's + 2, a never executed nop)
+ * raises the second half of the probe's semaphore pair: each fire is then
+ * written into a buffer of the firing thread, which the probe usdt_batch:flush
+ * hands over, many events per trap (docs/batching.md has the format). The
+ * runtime is static code of each unit that fires a probe, sharing a buffer
+ * per thread through weak hidden variables, so one per executable or shared
+ * library. x86-64 and aarch64 only; elsewhere the companions are missing and
+ * the second half stays 0. */
+#ifdef USDT__BATCH
+#ifdef __cplusplus
+#define USDT__CAST(T, x) static_cast<T>(x)
+#define USDT__RECAST(T, x) reinterpret_cast<T>(x)
+extern "C" {
+#else
+#define USDT__CAST(T, x) ((T)(x))
+#define USDT__RECAST(T, x) ((T)(x))
+#endif
+
+/* The companion note of provider:name, in its out-of-line fire function, so
+ * in each unit that fires it (a tracer attaches to every copy): its nop is
+ * in a subsection of the function's section, after all of the unit's code
+ * there, kept and dropped with the function (--gc-sections), never run. */
+#define USDT__COMPANION(provider, name)                                         \
+	__asm__ __volatile__(".subsection 1\n"                                    \
+			     "990: nop\n"                                         \
+			     USDT__NOTE_OF("usdt_batch", #provider "__" #name,    \
+					   #provider "_" #name "_semaphore+2", "") \
+			     ".subsection 0\n")
+
+#define USDT__BATCH_HALF 65536u   /* bytes in each half of a buffer */
+#define USDT__BATCH_LOW 4096u     /* an outermost fire flushes with less left */
+#define USDT__BATCH_AGE 100000000ull /* ticks: 100 ms at 1 tick per ns or more */
+#define USDT__BATCH_STRING 255u   /* longest string recorded, in bytes */
+
+/* A thread's buffer, one anonymous mapping, all zero when new and in a
+ * forked child (MADV_WIPEONFORK), which is a valid empty state. */
+struct usdt__batch {
+	volatile usdt__u64 used[2];  /* bytes reserved in each half */
+	volatile usdt__u64 first[2]; /* ticks of each half's first event */
+	volatile usdt__u64 dropped;  /* events dropped since the mapping */
+	volatile unsigned depth;     /* fires in progress on the thread */
+	volatile unsigned active;    /* the half fires write to */
+	usdt__u64 half[2][USDT__BATCH_HALF / 8];
+};
+
+/* libc under names of the kit's own, so that no system header is needed
+ * (MAP_ANONYMOUS, MADV_WIPEONFORK are missing in strict modes). */
+struct usdt__timespec {
+	long sec, nsec;
+};
+void *usdt__mmap(void *, unsigned long, int, int, int, long) __asm__("mmap");
+int usdt__munmap(void *, unsigned long) __asm__("munmap");
+int usdt__madvise(void *, unsigned long, int) __asm__("madvise");
+int *usdt__errno(void) __asm__("__errno_location");
+int usdt__clock_gettime(int, struct usdt__timespec *) __asm__("clock_gettime");
+int usdt__pthread_once(int *, void (*)(void)) __asm__("pthread_once");
+int usdt__pthread_key_create(unsigned *, void (*)(void *)) __asm__("pthread_key_create");
+int usdt__pthread_setspecific(unsigned, const void *) __asm__("pthread_setspecific");
+int usdt__atexit(void (*)(void)) __asm__("atexit");
+
+/* Shared by every unit of a link: the thread's buffer (or 1 while it is
+ * being made, 2 if it could not be), the thread-exit key and its once flag,
+ * and the flush probe's semaphore. */
+extern __thread struct usdt__batch *usdt__batch_self;
+__attribute__((weak, visibility("hidden"))) __thread struct usdt__batch *usdt__batch_self;
+extern int usdt__batch_once;
+__attribute__((weak, visibility("hidden"))) int usdt__batch_once;
+extern int usdt__batch_ready;
+__attribute__((weak, visibility("hidden"))) int usdt__batch_ready;
+extern unsigned usdt__batch_key;
+__attribute__((weak, visibility("hidden"))) unsigned usdt__batch_key;
+extern volatile unsigned short usdt__batch_flush_semaphore __asm__("usdt_batch_flush_semaphore")
+	__attribute__((visibility("hidden")));
+__attribute__((weak, used, visibility("hidden"), section(".probes")))
+volatile unsigned short usdt__batch_flush_semaphore __asm__("usdt_batch_flush_semaphore") = 0;
+
+USDT__UNUSED_BEGIN
+/* Timestamps: the TSC on x86-64 (kind 1), else CLOCK_MONOTONIC ns (kind 0). */
+static __inline__ usdt__u64 usdt__batch_ns(void)
+{
+	struct usdt__timespec ts = { 0, 0 };
+	usdt__clock_gettime(1 /* CLOCK_MONOTONIC */, &ts);
+	return USDT__CAST(usdt__u64, ts.sec) * 1000000000ull + USDT__CAST(usdt__u64, ts.nsec);
+}
+#if defined(__x86_64__)
+#define USDT__BATCH_CLOCK 1
+static __inline__ usdt__u64 usdt__batch_ticks(void)
+{
+	unsigned lo, hi;
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+	return USDT__CAST(usdt__u64, hi) << 32 | lo;
+}
+/* Reserve by one instruction, which a signal cannot split. */
+static __inline__ usdt__u64 usdt__batch_add(volatile usdt__u64 *counter, usdt__u64 n)
+{
+	__asm__ __volatile__("xaddq %0, %1" : "+r"(n), "+m"(*counter));
+	return n;
+}
+#else
+#define USDT__BATCH_CLOCK 0
+#define usdt__batch_ticks usdt__batch_ns
+static __inline__ usdt__u64 usdt__batch_add(volatile usdt__u64 *counter, usdt__u64 n)
+{
+	return __atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+#endif
+
+/* The flush probe: a buffer's half, its length, the anchors and the drops.
+ * Its site is the 1-byte nop: Linux 6.18 maps the trampoline of an optimized
+ * 5-byte nop in the traced process only, so that a child forked after it
+ * crashes on its first fire of that site. */
+static USDT__IF_UNUSED_O0 __attribute__((noinline, unused)) void
+usdt__batch_flush_fire(usdt__u64 usdt__a1, usdt__u64 usdt__a2, usdt__u64 usdt__a3,
+		       usdt__u64 usdt__a4, usdt__u64 usdt__a5, usdt__u64 usdt__a6)
+{
+	USDT__FRAME
+	USDT__SITES_N(USDT__INLINE_SITE, usdt_batch, flush, usdt__u64, usdt__u64, usdt__u64,
+		      usdt__u64, usdt__u64, usdt__u64);
+}
+
+/* Hand the active half over and start on the other one. Only the outermost
+ * fire of a thread calls it; a signal handler that fires meanwhile writes
+ * to the new active half. */
+static __inline__ __attribute__((unused)) void usdt__batch_flush(struct usdt__batch *b)
+{
+	const unsigned h = b->active;
+	usdt__u64 length, ticks;
+	b->active = h ^ 1u;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	length = b->used[h] < USDT__BATCH_HALF ? b->used[h] : USDT__BATCH_HALF;
+	ticks = usdt__batch_ticks();
+	usdt__batch_flush_fire(USDT__RECAST(uintptr_t, b->half[h]), length, ticks,
+			       usdt__batch_ns(), USDT__BATCH_CLOCK, b->dropped);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	b->used[h] = 0;
+}
+
+/* At thread exit (the key's destructor) and process exit (atexit). */
+static __inline__ __attribute__((unused)) void usdt__batch_drain(struct usdt__batch *b)
+{
+	if (b->depth == 0 && b->used[b->active] != 0)
+		usdt__batch_flush(b);
+}
+static __inline__ __attribute__((unused)) void usdt__batch_thread_exit(void *buffer)
+{
+	struct usdt__batch *b = USDT__CAST(struct usdt__batch *, buffer);
+	usdt__batch_drain(b);
+	usdt__batch_self = 0;
+	usdt__munmap(b, sizeof(*b));
+}
+static __inline__ __attribute__((unused)) void usdt__batch_exit(void)
+{
+	struct usdt__batch *b = usdt__batch_self;
+	if (USDT__RECAST(uintptr_t, b) > 2)
+		usdt__batch_drain(b);
+}
+static __inline__ __attribute__((unused)) void usdt__batch_setup(void)
+{
+	usdt__batch_ready = usdt__pthread_key_create(&usdt__batch_key, usdt__batch_thread_exit) == 0 &&
+			    usdt__atexit(usdt__batch_exit) == 0;
+}
+
+/* The thread's first batched fire maps its buffer: mmap, madvise and
+ * nothing else but what pthread_once and pthread_setspecific need, once.
+ * NULL if refused (then never tried again on this thread) or if a signal
+ * handler fires while the thread is making it. errno is kept. */
+static USDT__IF_UNUSED_O0 __attribute__((noinline, cold, unused)) struct usdt__batch *
+usdt__batch_open(void)
+{
+	const int saved = *usdt__errno();
+	const unsigned long size = sizeof(struct usdt__batch);
+	void *p;
+	if (usdt__batch_self)
+		return 0;
+	usdt__batch_self = USDT__RECAST(struct usdt__batch *, USDT__CAST(uintptr_t, 1));
+	if (usdt__pthread_once(&usdt__batch_once, usdt__batch_setup) == 0 && usdt__batch_ready) {
+		p = usdt__mmap(0, size, 3 /* PROT_READ|PROT_WRITE */,
+			       0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
+		if (p != USDT__RECAST(void *, USDT__CAST(intptr_t, -1))) {
+			if (usdt__madvise(p, size, 18 /* MADV_WIPEONFORK */) == 0 &&
+			    usdt__pthread_setspecific(usdt__batch_key, p) == 0) {
+				usdt__batch_self = USDT__CAST(struct usdt__batch *, p);
+				return usdt__batch_self;
+			}
+			usdt__munmap(p, size);
+		}
+	}
+	usdt__batch_self = USDT__RECAST(struct usdt__batch *, USDT__CAST(uintptr_t, 2));
+	*usdt__errno() = saved;
+	return 0;
+}
+
+/* Record a fire of the probe whose semaphore pair is at id: argc values,
+ * those of the bits of strings being string addresses. */
+static USDT__IF_UNUSED_O0 __attribute__((noinline, unused)) void
+usdt__batch_record(const volatile unsigned short *id, unsigned argc, unsigned strings,
+		   const usdt__u64 *args)
+{
+	struct usdt__batch *b = usdt__batch_self;
+	usdt__u64 length[12], size = 24 + 8 * USDT__CAST(usdt__u64, argc), at, ticks, *record;
+	unsigned char *bytes;
+	unsigned i, h;
+	if (USDT__RECAST(uintptr_t, b) <= 2) {
+		if (!usdt__batch_flush_semaphore || !(b = usdt__batch_open()))
+			return;
+	}
+	b->depth = b->depth + 1; /* a signal handler's fires leave it as they found it */
+	if (!usdt__batch_flush_semaphore) {
+		usdt__batch_add(&b->dropped, 1);
+		b->depth = b->depth - 1;
+		return;
+	}
+	for (i = 0; i < argc; i++) {
+		const char *s = USDT__RECAST(const char *, USDT__CAST(uintptr_t, args[i]));
+		length[i] = 0;
+		if (!(strings >> i & 1))
+			continue;
+		if (!s) {
+			length[i] = ~0ull;
+			size += 1;
+			continue;
+		}
+		while (length[i] < USDT__BATCH_STRING && s[length[i]])
+			length[i]++;
+		size += length[i] + 1;
+	}
+	size = (size + 7) & ~7ull;
+	h = b->active;
+	at = usdt__batch_add(&b->used[h], size);
+	if (at + size > USDT__BATCH_HALF) {
+		if (at + 8 <= USDT__BATCH_HALF) {
+			record = b->half[h] + at / 8;
+			record[0] = (USDT__BATCH_HALF - at) | 2u << 16;
+		}
+		usdt__batch_add(&b->dropped, 1);
+	} else {
+		ticks = usdt__batch_ticks();
+		if (at == 0)
+			b->first[h] = ticks;
+		record = b->half[h] + at / 8;
+		record[0] = size | 1u << 16 | USDT__CAST(usdt__u64, argc) << 24 |
+			    USDT__CAST(usdt__u64, strings) << 32;
+		record[1] = USDT__RECAST(uintptr_t, id);
+		record[2] = ticks;
+		record[size / 8 - 1] = 0;
+		bytes = USDT__RECAST(unsigned char *, record + 3 + argc);
+		for (i = 0; i < argc; i++) {
+			const unsigned char *s;
+			usdt__u64 n;
+			if (!(strings >> i & 1)) {
+				record[3 + i] = args[i];
+				continue;
+			}
+			record[3 + i] = length[i];
+			s = USDT__RECAST(const unsigned char *, USDT__CAST(uintptr_t, args[i]));
+			for (n = 0; s && n < length[i]; n++)
+				*bytes++ = s[n];
+			*bytes++ = 0;
+		}
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		if (b->depth == 1 &&
+		    (b->used[h] > USDT__BATCH_HALF - USDT__BATCH_LOW || ticks - b->first[h] > USDT__BATCH_AGE))
+			usdt__batch_flush(b);
+	}
+	b->depth = b->depth - 1;
+}
+USDT__UNUSED_END
+
+#ifdef __cplusplus
+}
+#endif
+
+#define USDT__ARG(c, i, T) usdt__a##i
+#define USDT__STRING_BIT(c, i, T) (USDT__IS_STRING(T) ? 1u << ((i) - 1) : 0u)
+#define USDT__OR() |
+#define USDT__BATCH_0(provider, name)                                                    \
+	USDT__COMPANION(provider, name);                                                  \
+	if (USDT__SEMAPHORE_NAME(provider, name)[1])                                      \
+		usdt__batch_record(USDT__SEMAPHORE_NAME(provider, name), 0, 0, 0);
+#define USDT__BATCH_N(provider, name, ...)                                               \
+	USDT__COMPANION(provider, name);                                                  \
+	if (USDT__SEMAPHORE_NAME(provider, name)[1]) {                                    \
+		const usdt__u64 usdt__args[] = { USDT__FOR(USDT__ARG, ~, USDT__COMMA,      \
+							   __VA_ARGS__) };                \
+		usdt__batch_record(USDT__SEMAPHORE_NAME(provider, name),                  \
+				   USDT__NARG(__VA_ARGS__),                               \
+				   USDT__FOR(USDT__STRING_BIT, ~, USDT__OR, __VA_ARGS__), \
+				   usdt__args);                                           \
+	}
+#else /* !USDT__BATCH */
+#define USDT__BATCH_0(provider, name)
+#define USDT__BATCH_N(provider, name, ...)
+#define USDT__COMPANION(provider, name)
+#endif
+
 #define USDT__STATIC_0(probe, provider, name)                                     \
 	USDT__STATIC_DEFINE(probe, provider, name, 0, (void), ,                   \
 			    USDT__SITES_0(USDT__FIRE_SITES, provider, name),      \
-			    USDT__SITES_0(USDT__INLINE_SITE, provider, name))
+			    USDT__SITES_0(USDT__INLINE_SITE, provider, name),     \
+			    USDT__BATCH_0(provider, name))
 #define USDT__STATIC_N(probe, provider, name, ...)                                    \
 	USDT__FOR(USDT__TYPE_CHECK, probe, USDT__SEMICOLON, __VA_ARGS__);             \
 	USDT__STATIC_DEFINE(probe, provider, name, USDT__NARG(__VA_ARGS__),           \
 			    (USDT__FOR(USDT__PARAM, ~, USDT__COMMA, __VA_ARGS__)),    \
 			    USDT__FOR(USDT__PREPARE, ~, USDT__NOTHING, __VA_ARGS__),  \
 			    USDT__SITES_N(USDT__FIRE_SITES, provider, name, __VA_ARGS__), \
-			    USDT__SITES_N(USDT__INLINE_SITE, provider, name, __VA_ARGS__))
+			    USDT__SITES_N(USDT__INLINE_SITE, provider, name, __VA_ARGS__), \
+			    USDT__BATCH_N(provider, name, __VA_ARGS__))
 
 #else /* USDT_DISABLE */
 
 #define USDT__STATIC_DISABLED(probe, n) \
-	__attribute__((unused)) static const usdt_probe probe[1] = { { 0, 0, (n) } }
+	__attribute__((unused)) static const usdt_probe probe[1] = { { 0, 0, (n), 0 } }
 #define USDT__STATIC_0(probe, provider, name) USDT__STATIC_DISABLED(probe, 0)
 #define USDT__STATIC_N(probe, provider, name, ...) \
 	USDT__STATIC_DISABLED(probe, USDT__NARG(__VA_ARGS__))
@@ -1162,7 +1575,8 @@ USDT_API int usdt_dir_reclaim(const char *dir, usdt_error *err);
 /* USDT_ABI_VERSION as the library was built. */
 USDT_API int usdt_abi_version(void);
 
-/* 1 while a tracer is attached to probe, else 0 (also for NULL). */
+/* 1 while a tracer is attached to probe, directly or in batch mode, else 0
+ * (also for NULL). */
 USDT_API int usdt_probe_enabled(const usdt_probe *probe);
 
 /* If probe is enabled, fire it with args[0] to args[argc - 1], each passed
@@ -1171,8 +1585,11 @@ USDT_API int usdt_probe_enabled(const usdt_probe *probe);
  * args is NULL with argc > 0. */
 USDT_API int usdt_probe_fire(const usdt_probe *probe, int argc, const uint64_t *args);
 
-/* The address of probe's 16-bit semaphore, nonzero while traced, for a
- * binding to read without a call (as a volatile unsigned 16-bit value). A
+/* The address of probe's semaphore pair, for a binding to read without a
+ * call: two volatile unsigned 16-bit counters, 4-aligned, the first counting
+ * the tracers of its sites, the second those that batch it (docs/batching.md).
+ * Read the 32 bits at that address as one volatile value: nonzero while
+ * traced either way. A
  * dynamic probe's semaphore moves when its provider is first loaded (later
  * loads map over the same addresses): take the address after loading; it
  * stays readable until destroy. NULL for a

@@ -6,7 +6,8 @@
  *   offset 0        ELF header, program headers, the GNU build-id note, then
  *                   one 16-byte stub per probe (x86-64: a nop, ret; aarch64:
  *                   nop, ret) and the 1-byte .stapsdt.base.   PT_LOAD R+X
- *   next page       .probes: one 16-bit semaphore per probe.  PT_LOAD R+W
+ *   next page       .probes: one pair of 16-bit semaphores per probe (direct,
+ *                   batch; usdt.h).                          PT_LOAD R+W
  *   not loaded      .note.stapsdt (one note per probe), .shstrtab, section
  *                   headers.
  *
@@ -64,10 +65,16 @@
 /* Padding between stubs is int3. The stub's nop is chosen per kernel at run
  * time: usdt_dyn_stub(). */
 #define USDT_DYN_PAD 0xcc
+/* Each stub's last byte is the nop of the probe's companion note (batching,
+ * usdt.h), never run. */
+#define USDT_DYN_COMPANION_AT 15
+static const unsigned char usdt_dyn_companion_nop[] = { 0x90 };
 #elif defined(__aarch64__)
 #define USDT_DYN_MACHINE EM_AARCH64
 /* Padding is zero, an undefined instruction. */
 #define USDT_DYN_PAD 0x00
+#define USDT_DYN_COMPANION_AT 12
+static const unsigned char usdt_dyn_companion_nop[] = { 0x1f, 0x20, 0x03, 0xd5 };
 #endif
 
 #define USDT_DYN_STUB_SIZE 16
@@ -165,7 +172,7 @@ static void usdt_dyn_lock_release(void)
 /* Where a probe points until its provider is first loaded: a zero semaphore
  * and a function that only returns, written in assembly because it is
  * called with any number of arguments. */
-static const unsigned short usdt_dyn_zero;
+static const unsigned short usdt_dyn_zero[2] __attribute__((aligned(4)));
 #if defined(__x86_64__) || defined(__aarch64__)
 __asm__(".pushsection .text\n"
 	".p2align 4\n"
@@ -387,12 +394,16 @@ const usdt_probe *usdt_probe_add(usdt_provider *provider, const char *name, int 
 		usdt_dyn_fail(err, ENOMEM, "out of memory adding probe \"%s\"", name);
 		return NULL;
 	}
-	probe->public.semaphore = (volatile unsigned short *)&usdt_dyn_zero;
+	probe->public.semaphore = (volatile unsigned short *)usdt_dyn_zero;
 	probe->public.fire = USDT_DYN_INERT_FIRE;
 	probe->public.argc = argc;
+	probe->public.batch = USDT__BATCH_DYNAMIC;
 	strcpy(probe->name, name);
-	for (int i = 0; i < argc; i++)
+	for (int i = 0; i < argc; i++) {
 		probe->types[i] = types[i];
+		if (types[i] == USDT_STRING)
+			probe->public.batch |= 1 << i;
+	}
 	provider->probes[provider->count++] = probe;
 	*slot = (unsigned)provider->count;
 	usdt_dyn_ok(err);
@@ -470,6 +481,8 @@ static void usdt_dyn_write_stubs(unsigned char *stubs, size_t size)
 	for (size_t at = 0; at + USDT_DYN_STUB_SIZE <= size; at += USDT_DYN_STUB_SIZE) {
 		memset(stubs + at, USDT_DYN_PAD, USDT_DYN_STUB_SIZE);
 		memcpy(stubs + at, stub, stub_size);
+		memcpy(stubs + at + USDT_DYN_COMPANION_AT, usdt_dyn_companion_nop,
+		       sizeof(usdt_dyn_companion_nop));
 	}
 }
 
@@ -495,41 +508,54 @@ static int usdt_dyn_arg_spec(char *out, size_t room, int i, enum usdt_type type)
 #endif
 }
 
-/* The .note.stapsdt section, one note per probe, written at out (a zeroed
- * buffer) unless out is NULL. Its size either way. */
+/* One stapsdt note at out (unless NULL); its size. */
+static size_t usdt_dyn_note(unsigned char *out, uint64_t pc, uint64_t base, uint64_t semaphore,
+			    const char *provider, const char *name, const char *args)
+{
+	uint64_t addresses[3] = { pc, base, semaphore };
+	size_t provider_len = strlen(provider) + 1, name_len = strlen(name) + 1;
+	size_t args_len = strlen(args) + 1;
+	size_t descsz = sizeof(addresses) + provider_len + name_len + args_len;
+	if (out) {
+		Elf64_Nhdr nhdr = { .n_namesz = 8, .n_descsz = (Elf64_Word)descsz, .n_type = 3 };
+		unsigned char *p = out;
+		memcpy(p, &nhdr, sizeof(nhdr));
+		memcpy(p + sizeof(nhdr), "stapsdt", 8);
+		p += sizeof(nhdr) + 8;
+		memcpy(p, addresses, sizeof(addresses));
+		p += sizeof(addresses);
+		memcpy(p, provider, provider_len);
+		memcpy(p + provider_len, name, name_len);
+		memcpy(p + provider_len + name_len, args, args_len);
+	}
+	return sizeof(Elf64_Nhdr) + 8 + usdt_dyn_round_up(descsz, 4);
+}
+
+/* The .note.stapsdt section, written at out (a zeroed buffer) unless out is
+ * NULL: per probe its note, then its companion note (usdt.h, batching:
+ * provider usdt_batch, name PROVIDER__NAME, no arguments, the second half
+ * of its semaphore pair, the nop in its stub's padding). Its size either
+ * way. */
 static size_t usdt_dyn_notes(const struct usdt_provider *provider,
 			     const struct usdt_dyn_layout *l, unsigned char *out)
 {
 	size_t at = 0;
 	for (int i = 0; i < provider->count; i++) {
 		const struct usdt_dyn_probe *probe = provider->probes[i];
-		char args[USDT_MAX_ARGS * 16] = "";
+		char args[USDT_MAX_ARGS * 16] = "", companion[2 * USDT_NAME_MAX + 3];
 		size_t args_len = 0;
 		for (int a = 0; a < probe->public.argc; a++) {
 			if (a > 0)
 				args[args_len++] = ' ';
 			args_len += (size_t)usdt_dyn_arg_spec(args + args_len, 16, a, probe->types[a]);
 		}
-		size_t provider_len = strlen(provider->name) + 1, name_len = strlen(probe->name) + 1;
-		uint64_t addresses[3] = {
-			USDT_DYN_TEXT_OFFSET + (uint64_t)i * USDT_DYN_STUB_SIZE, /* pc */
-			l->base_offset,                                          /* .stapsdt.base */
-			l->probes_offset + 2 * (uint64_t)i,                      /* semaphore */
-		};
-		size_t descsz = sizeof(addresses) + provider_len + name_len + args_len + 1;
-		if (out) {
-			Elf64_Nhdr nhdr = { .n_namesz = 8, .n_descsz = (Elf64_Word)descsz, .n_type = 3 };
-			unsigned char *p = out + at;
-			memcpy(p, &nhdr, sizeof(nhdr));
-			memcpy(p + sizeof(nhdr), "stapsdt", 8);
-			p += sizeof(nhdr) + 8;
-			memcpy(p, addresses, sizeof(addresses));
-			p += sizeof(addresses);
-			memcpy(p, provider->name, provider_len);
-			memcpy(p + provider_len, probe->name, name_len);
-			memcpy(p + provider_len + name_len, args, args_len + 1);
-		}
-		at += sizeof(Elf64_Nhdr) + 8 + usdt_dyn_round_up(descsz, 4);
+		uint64_t stub = USDT_DYN_TEXT_OFFSET + (uint64_t)i * USDT_DYN_STUB_SIZE;
+		uint64_t semaphore = l->probes_offset + 4 * (uint64_t)i;
+		at += usdt_dyn_note(out ? out + at : NULL, stub, l->base_offset, semaphore,
+				    provider->name, probe->name, args);
+		snprintf(companion, sizeof(companion), "%s__%s", provider->name, probe->name);
+		at += usdt_dyn_note(out ? out + at : NULL, stub + USDT_DYN_COMPANION_AT,
+				    l->base_offset, semaphore + 2, "usdt_batch", companion, "");
 	}
 	return at;
 }
@@ -549,7 +575,7 @@ static struct usdt_dyn_layout usdt_dyn_layout(const struct usdt_provider *provid
 	l.base_offset = USDT_DYN_TEXT_OFFSET + (size_t)provider->count * USDT_DYN_STUB_SIZE;
 	l.text_size = usdt_dyn_round_up(l.base_offset + 1, page);
 	l.probes_offset = l.text_size;
-	l.probes_size = 2 * (size_t)provider->count;
+	l.probes_size = 4 * (size_t)provider->count;
 	l.map_size = l.text_size + usdt_dyn_round_up(l.probes_size, page);
 	l.note_offset = l.probes_offset + usdt_dyn_round_up(l.probes_size, 8);
 	l.notes_size = usdt_dyn_notes(provider, &l, NULL);
@@ -657,7 +683,7 @@ static void usdt_dyn_object_id(const struct usdt_provider *provider, unsigned in
 	struct usdt_dyn_sha1 c;
 	size_t stub_size;
 	const unsigned char *stub = usdt_dyn_stub(&stub_size);
-	uint32_t numbers[4] = { 1 /* this format */, USDT_DYN_MACHINE,
+	uint32_t numbers[4] = { 2 /* this format */, USDT_DYN_MACHINE,
 				(uint32_t)usdt_dyn_page_size(), (uint32_t)provider->count };
 	usdt_dyn_sha1_init(&c);
 	usdt_dyn_sha1_add(&c, numbers, sizeof(numbers));
@@ -1647,7 +1673,7 @@ static void usdt_dyn_point_probes(struct usdt_provider *provider)
 		usdt_probe *probe = &provider->probes[i]->public;
 		unsigned char *stub = provider->base + USDT_DYN_TEXT_OFFSET +
 				      (size_t)i * USDT_DYN_STUB_SIZE;
-		unsigned char *semaphore = provider->base + provider->text_size + 2 * (size_t)i;
+		unsigned char *semaphore = provider->base + provider->text_size + 4 * (size_t)i;
 		__atomic_store_n(&probe->fire, (void (*)(void))(uintptr_t)stub, __ATOMIC_RELEASE);
 		__atomic_store_n(&probe->semaphore, (volatile unsigned short *)(void *)semaphore,
 				 __ATOMIC_RELEASE);
@@ -1921,7 +1947,7 @@ int usdt_abi_version(void)
 int usdt_probe_enabled(const usdt_probe *probe)
 {
 	const volatile unsigned short *semaphore = usdt_probe_semaphore(probe);
-	return semaphore && *semaphore != 0;
+	return semaphore && USDT__ENABLED(semaphore);
 }
 
 const volatile unsigned short *usdt_probe_semaphore(const usdt_probe *probe)
@@ -1943,7 +1969,7 @@ int usdt_probe_fire(const usdt_probe *probe, int argc, const uint64_t *args)
 	if (!probe || argc != probe->argc || (argc > 0 && !args))
 		return -EINVAL;
 	const volatile unsigned short *semaphore = usdt_probe_semaphore(probe);
-	if (!semaphore || *semaphore == 0)
+	if (!semaphore || !USDT__ENABLED(semaphore))
 		return 0;
 	/* Seeing the probe's semaphore, this thread also sees its function. */
 	void (*fire)(void) = __atomic_load_n(&probe->fire, __ATOMIC_ACQUIRE);
@@ -1983,5 +2009,11 @@ int usdt_probe_fire(const usdt_probe *probe, int argc, const uint64_t *args)
 	default:
 		return -EINVAL;
 	}
+#ifdef USDT__BATCH
+	/* A static probe's fire function has batched it. */
+	if ((probe->batch & USDT__BATCH_DYNAMIC) && semaphore[1])
+		usdt__batch_record(semaphore, (unsigned)argc, (unsigned)probe->batch & 0xfffu,
+				   (const usdt__u64 *)(const void *)args);
+#endif
 	return 1;
 }

@@ -260,8 +260,8 @@ def instructions(bench_fire):
 
 def enabled_check(bench_fire, function):
     """The instructions of the enabled check in function as compiled
-    (x86-64): the loads that find the semaphore, its 16- or 32-bit read and
-    what follows up to the conditional jump on it."""
+    (x86-64): the loads that find the semaphore, the read of it (16 or 32
+    bits) and what follows up to the conditional jump on it."""
     listing = run(["objdump", "-d", "--no-show-raw-insn", f"--disassemble={function}",
                    bench_fire]).stdout
     code = [" ".join(re.sub(r"#.*|<.*>", "", line.split("\t")[-1]).split())

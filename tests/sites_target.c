@@ -51,7 +51,7 @@ SITE_FUNCTION(nop5, USDT__NOP5)
 SITE_FUNCTION(nop10, NOP10)
 static void (*const kinds[3])(void) = { fire_nop1, fire_nop5, fire_nop10 };
 static volatile unsigned short *const kind_semaphores[3] = {
-	&sites_target_nop1_semaphore, &sites_target_nop5_semaphore, &sites_target_nop10_semaphore
+	sites_target_nop1_semaphore, sites_target_nop5_semaphore, sites_target_nop10_semaphore
 };
 #define KINDS 3
 #else

@@ -14,7 +14,7 @@
 #define TARGET_TIMEOUT_SECONDS 60
 
 /* Print "label: s1 s2 ..." with each probe's semaphore value. */
-static void target_print_semaphores(const char *label, const usdt_probe *const *probes, int n)
+static inline void target_print_semaphores(const char *label, const usdt_probe *const *probes, int n)
 {
 	printf("%s:", label);
 	for (int i = 0; i < n; i++)
@@ -25,7 +25,7 @@ static void target_print_semaphores(const char *label, const usdt_probe *const *
 
 /* Wait until every semaphore is nonzero (want_enabled) or every one is zero.
  * Returns 0 when reached, -1 at the deadline. */
-static int target_wait_semaphores(const usdt_probe *const *probes, int n, int want_enabled)
+static inline int target_wait_semaphores(const usdt_probe *const *probes, int n, int want_enabled)
 {
 	const struct timespec tick = { 0, 5 * 1000 * 1000 };
 	for (int waited = 0; waited < TARGET_TIMEOUT_SECONDS * 200; waited++) {
@@ -43,7 +43,7 @@ static int target_wait_semaphores(const usdt_probe *const *probes, int n, int wa
 /* A semaphore turns nonzero when the tracer registers the uprobe, a moment
  * before its program is attached: wait for the harness, which knows from the
  * tracer when everything is attached, to say "go" on stdin. */
-static void target_wait_go(void)
+static inline void target_wait_go(void)
 {
 	char line[16];
 	if (!fgets(line, sizeof(line), stdin) || strcmp(line, "go\n") != 0) {
@@ -55,7 +55,7 @@ static void target_wait_go(void)
 /* Kernels from 6.18 turn a uprobe on a 5-byte nop, as in the dynamic stubs
  * and static probes' out-of-line fire functions, into a call to a trampoline
  * they map into the process. */
-static int target_has_uprobes_trampoline(void)
+static inline int target_has_uprobes_trampoline(void)
 {
 	char line[256];
 	int found = 0;
@@ -70,7 +70,7 @@ static int target_has_uprobes_trampoline(void)
 /* The nop size of the kit's x86-64 out-of-line sites on this kernel (0
  * elsewhere): a trampoline is expected where static sites are 5-byte nops
  * and dynamic stubs 5- or 10-byte ones. */
-static int target_site_nop(void)
+static inline int target_site_nop(void)
 {
 #if defined(__x86_64__)
 	return usdt__x86_site_nop();
@@ -81,7 +81,7 @@ static int target_site_nop(void)
 
 /* The common protocol: report "ready", wait for the tracer, run the workload,
  * wait for the tracer to go away, report the semaphores each time. */
-static int target_run(const usdt_probe *const *probes, int n, void (*workload)(void))
+static inline int target_run(const usdt_probe *const *probes, int n, void (*workload)(void))
 {
 	printf("ready pid=%ld\n", (long)getpid());
 	target_print_semaphores("semaphores before", probes, n);

@@ -176,6 +176,7 @@ MESSAGE_LINES = 4  # of a compiler's output, in a failure message
 NO_CARET = {"gcc": "-fno-diagnostics-show-caret", "g++": "-fno-diagnostics-show-caret",
             "clang": "-fno-caret-diagnostics", "clang++": "-fno-caret-diagnostics"}
 PROVIDER = "matrix"
+BATCH = "usdt_batch"  # the provider of companion notes and of the flush probe
 
 # Argument specs as sys/sdt.h writes them: [-]size, '-' for signed.
 VERBS_PROBES = {
@@ -350,7 +351,9 @@ def check_probes(build, elf, expected):
     by_name = {}
     for note in elf.notes:
         by_name.setdefault((note["provider"], note["name"]), []).append(note)
-    unexpected = set(by_name) - {(PROVIDER, name) for name in expected}
+    companions = {(BATCH, f"{PROVIDER}__{name}") for name in expected}
+    unexpected = set(by_name) - {(PROVIDER, name) for name in expected} - companions - {
+        (BATCH, "flush")}
     build.check(not unexpected, f"{what} unexpected probes {sorted(unexpected)}")
 
     probes = elf.sections.get(".probes")
@@ -360,7 +363,7 @@ def check_probes(build, elf, expected):
                     f"{what} .probes is {probes['type']} {probes['flags']}, expected "
                     "file-backed (PROGBITS), allocated, writable, not executable")
     base = elf.sections.get(".stapsdt.base")
-    semaphores, fire_functions = {}, set()
+    semaphores, fire_functions, fired_out_of_line = {}, set(), set()
     for name, specs in expected.items():
         probe = f"{what} {PROVIDER}:{name}"
         notes = by_name.get((PROVIDER, name), [])
@@ -377,6 +380,9 @@ def check_probes(build, elf, expected):
             if function and function.startswith("usdt__fire_") and \
                     not function.startswith("usdt__fire_inline_"):
                 fire_functions.add(function)
+            # C++ mangles the fire functions' names.
+            if function and "usdt__fire_" in function and "usdt__fire_inline_" not in function:
+                fired_out_of_line.add(name)
             build.check(note["base"] == (base["address"] if base else 0),
                         f"{probe} note base {note['base']:#x} is not .stapsdt.base")
         addresses = {note["semaphore"] for note in notes}
@@ -390,8 +396,10 @@ def check_probes(build, elf, expected):
         symbol = f"{PROVIDER}_{name}_semaphore"
         defined = [s for s in elf.symbols if s["name"] == symbol]
         build.check(len(defined) == 1 and defined[0]["value"] == address and
-                    defined[0]["size"] == 2, f"{probe} semaphore {address:#x}: symbol "
-                    f"{symbol} is {defined}, expected one 2-byte symbol at that address")
+                    defined[0]["size"] == 4 and address % 4 == 0,
+                    f"{probe} semaphore {address:#x}: symbol {symbol} is {defined}, "
+                    "expected one 4-byte symbol at that 4-aligned address")
+    check_batching(build, elf, by_name, semaphores, fired_out_of_line)
     if os.uname().machine == "x86_64":
         for function in sorted(fire_functions):
             check_red_zone(build, elf, function)
@@ -399,6 +407,43 @@ def check_probes(build, elf, expected):
                 f"{what} probes share a semaphore: {semaphores}")
     exported = [s["name"] for s in elf.dynamic_symbols if s["name"].endswith("_semaphore")]
     build.check(not exported, f"{what} semaphores in the dynamic symbol table: {exported}")
+
+
+def check_batching(build, elf, by_name, semaphores, fired_out_of_line):
+    """Every probe fired out of line (USDT_FIRE) has companion notes: provider
+    usdt_batch, name PROVIDER__NAME, no arguments, the probe's semaphore + 2,
+    each at a byte of its own in an executable section; and the unit's
+    runtime has the flush probe, 6 unsigned 64-bit arguments, on a 2-byte
+    semaphore of its own in .probes."""
+    what = f"{elf.name}:"
+    locations = []
+    for name, address in semaphores.items():
+        companion = f"{what} {BATCH}:{PROVIDER}__{name}"
+        notes = by_name.get((BATCH, f"{PROVIDER}__{name}"), [])
+        build.check(notes or name not in fired_out_of_line,
+                    f"{companion}: none, for a probe with an out-of-line fire function")
+        for note in notes:
+            build.check(note["semaphore"] == address + 2 and not note["arguments"],
+                        f"{companion} at {note['location']:#x}: semaphore "
+                        f"{note['semaphore']:#x}, arguments {note['arguments']}, expected "
+                        f"{address + 2:#x} and none")
+            section = elf.sections.get(elf.section_holding(note["location"]) or "", {})
+            build.check("X" in section.get("flags", ""),
+                        f"{companion} at {note['location']:#x}: not in an executable section")
+            locations.append(note["location"])
+    build.check(len(set(locations)) == len(locations),
+                f"{what} companion notes share an address: {sorted(locations)}")
+    flushes = by_name.get((BATCH, "flush"), [])
+    build.check(bool(flushes) == bool(fired_out_of_line),
+                f"{what} {len(flushes)} flush notes, for {len(fired_out_of_line)} probes "
+                "fired out of line")
+    flush = [s for s in elf.symbols if s["name"] == f"{BATCH}_flush_semaphore"]
+    for note in flushes:
+        build.check(note["arguments"] == ["8@" + a.split("@")[1] for a in note["arguments"]]
+                    and len(note["arguments"]) == 6 and len(flush) == 1 and
+                    flush[0]["size"] == 2 and note["semaphore"] == flush[0]["value"] and
+                    elf.section_holding(note["semaphore"], 2) == ".probes",
+                    f"{what} flush note {note}, semaphore symbol {flush}")
 
 
 def check_no_probes(build, elf):

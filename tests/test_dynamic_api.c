@@ -249,8 +249,9 @@ static void test_bad_input(void)
 
 	/* None of the failures changed anything: one probe, as added. */
 	struct object o = read_object(usdt_provider_path(p));
-	CHECK(o.ok && o.nnotes == 1, "the object has %zu notes, expected 1", o.nnotes);
-	CHECK(o.nnotes == 1 && strcmp(o.notes[0].name, "first") == 0 &&
+	CHECK(o.ok && o.nnotes == 2, "the object has %zu notes, expected 2 (one and its companion)",
+	      o.nnotes);
+	CHECK(o.nnotes == 2 && strcmp(o.notes[0].name, "first") == 0 &&
 		      strcmp(o.notes[0].args, all_specs[0]) == 0,
 	      "note of probe first");
 	usdt_provider_destroy(p);
@@ -306,6 +307,13 @@ static void fire_counts(const struct counts *c)
 	for (int n = 0; n <= USDT_MAX_ARGS; n++)
 		CHECK(!USDT_ENABLED(c->probe[n]), "probe args%d enabled with no tracer", n);
 }
+
+/* A companion note's nop, never run. */
+#if defined(__x86_64__)
+#define COMPANION_NOP "\x90"
+#else
+#define COMPANION_NOP "\x1f\x20\x03\xd5"
+#endif
 
 /* The stub's nop is the one usdt.h's rule picks for the running kernel
  * (what each kernel then does with it is tests/kernels' business). */
@@ -401,16 +409,18 @@ static void test_object(const char *dir)
 	for (size_t i = 0; i < 6 && i < o.nsections; i++)
 		CHECK(strcmp(o.sections[i], order[i]) == 0, "section %zu is %s", i, o.sections[i]);
 	CHECK(o.base_in_load, ".stapsdt.base is not inside a loaded segment");
-	CHECK(o.nnotes == USDT_MAX_ARGS + 1, "%zu notes", o.nnotes);
+	/* Per probe its note, then its companion (batching). */
+	CHECK(o.nnotes == 2 * (USDT_MAX_ARGS + 1), "%zu notes", o.nnotes);
 
 	const unsigned char *stub;
 	size_t stub_size;
 	expected_stub(&stub, &stub_size);
 	const unsigned char *base = (const unsigned char *)(uintptr_t)c.probe[0]->fire - o.notes[0].pc;
-	for (size_t i = 0; i < o.nnotes; i++) {
-		struct note *n = &o.notes[i];
-		char name[32], args[256];
+	for (size_t i = 0; 2 * i + 1 < o.nnotes; i++) {
+		struct note *n = &o.notes[2 * i], *companion = &o.notes[2 * i + 1];
+		char name[32], batch_name[64], args[256];
 		snprintf(name, sizeof(name), "args%zu", i);
+		snprintf(batch_name, sizeof(batch_name), "object_test__args%zu", i);
 		expected_args(args, sizeof(args), (int)i);
 		CHECK(strcmp(n->provider, "object_test") == 0, "provider %s", n->provider);
 		CHECK(strcmp(n->name, name) == 0, "name %s, expected %s", n->name, name);
@@ -418,8 +428,9 @@ static void test_object(const char *dir)
 		      args);
 		CHECK(n->base == o.base_addr, "%s: base %#llx", name, n->base);
 		CHECK(o.text_start <= n->pc && n->pc < o.text_end, "%s: pc outside .text", name);
-		CHECK(o.probes_start <= n->semaphore && n->semaphore + 2 <= o.probes_end,
-		      "%s: semaphore %#llx outside .probes", name, n->semaphore);
+		CHECK(o.probes_start <= n->semaphore && n->semaphore + 4 <= o.probes_end &&
+			      n->semaphore % 4 == 0,
+		      "%s: semaphore pair %#llx outside .probes or not 4-aligned", name, n->semaphore);
 		/* The handle points at this note's stub and semaphore. */
 		CHECK((const unsigned char *)(uintptr_t)c.probe[i]->fire == base + n->pc,
 		      "%s: fire does not point at the note's pc", name);
@@ -427,6 +438,19 @@ static void test_object(const char *dir)
 		      "%s: semaphore does not point at the note's semaphore", name);
 		CHECK(memcmp(base + n->pc, stub, stub_size) == 0,
 		      "%s: the stub is not this kernel's nop, ret", name);
+		/* The companion: the second half of the pair, a nop of its own
+		 * in the stub's padding, no arguments. */
+		CHECK(strcmp(companion->provider, "usdt_batch") == 0 &&
+			      strcmp(companion->name, batch_name) == 0 && companion->args[0] == 0 &&
+			      companion->base == o.base_addr,
+		      "%s: companion %s:%s \"%s\"", name, companion->provider, companion->name,
+		      companion->args);
+		CHECK(companion->semaphore == n->semaphore + 2, "%s: companion semaphore %#llx",
+		      name, companion->semaphore);
+		CHECK(companion->pc > n->pc + stub_size && companion->pc < n->pc + 16 &&
+			      memcmp(base + companion->pc, COMPANION_NOP, sizeof(COMPANION_NOP) - 1) == 0,
+		      "%s: companion pc %#llx is not a nop after the stub at %#llx", name,
+		      companion->pc, n->pc);
 	}
 
 	/* Two mappings, code never writable, at most 16 KiB. */
@@ -454,7 +478,8 @@ static void test_object(const char *dir)
 	CHECK(find_mappings(needle).count == 2, "reload mappings");
 	fire_counts(&c);
 	o = read_object(usdt_provider_path(c.provider));
-	CHECK(o.ok && o.nnotes == USDT_MAX_ARGS + 1, "reloaded object has %zu notes", o.nnotes);
+	CHECK(o.ok && o.nnotes == 2 * (USDT_MAX_ARGS + 1), "reloaded object has %zu notes",
+	      o.nnotes);
 	usdt_provider_destroy(c.provider);
 	CHECK(find_mappings(needle).count == 0, "destroy left a mapping");
 }
@@ -861,7 +886,8 @@ static void test_without_memfd(int code)
 		CHECK(stat(path, &st) == 0 && (st.st_mode & 0222) == 0, "the fallback is writable (%o)",
 		      (unsigned)st.st_mode & 0777);
 		struct object o = read_object(path);
-		CHECK(o.ok && o.nnotes == USDT_MAX_ARGS + 1, "fallback object: %zu notes", o.nnotes);
+		CHECK(o.ok && o.nnotes == 2 * (USDT_MAX_ARGS + 1), "fallback object: %zu notes",
+		      o.nnotes);
 		fire_counts(&c);
 		CHECK(usdt_provider_unload(c.provider, &err) == 0, "unload: %s", err.message);
 		CHECK(usdt_provider_load(c.provider, &err) == 0, "reload: %s", err.message);

@@ -87,14 +87,15 @@ static void test_values(void)
 		(uint64_t)INT32_MIN, UINT32_MAX,
 	};
 	for (int argc = 0; argc <= USDT_MAX_ARGS; argc++) {
-		volatile unsigned short semaphore = 0;
-		const usdt_probe probe = { &semaphore, captures[argc], argc };
+		/* A probe's semaphore pair: its sites' tracers, its batch. */
+		__attribute__((aligned(4))) volatile unsigned short semaphore[2] = { 0, 0 };
+		const usdt_probe probe = { semaphore, captures[argc], argc, 0 };
 		received_argc = -1;
 		CHECK(usdt_probe_fire(&probe, argc, values) == 0, "argc %d: fired while disabled",
 		      argc);
 		CHECK(received_argc == -1, "argc %d: called while disabled", argc);
 		CHECK(usdt_probe_enabled(&probe) == 0, "argc %d", argc);
-		semaphore = 1;
+		semaphore[0] = 1;
 		CHECK(usdt_probe_enabled(&probe) == 1, "argc %d", argc);
 		CHECK(usdt_probe_fire(&probe, argc, values) == 1, "argc %d: did not fire", argc);
 		CHECK(received_argc == argc, "argc %d: called with %d", argc, received_argc);

@@ -112,11 +112,11 @@ func libraryError(err *C.usdt_error) error {
 // ABIVersion is the library's USDT_ABI_VERSION.
 func ABIVersion() int { return int(C.usdt_abi_version()) }
 
-// semaphore: the aligned 32-bit word holding a probe's 16-bit semaphore
-// (sync/atomic has no 16-bit load), and the semaphore's shift in it.
+// semaphore: a probe's pair of 16-bit semaphores (direct, batch) as the
+// aligned 32-bit word the library keeps them in: nonzero while traced
+// either way.
 type semaphore struct {
-	word  *uint32
-	shift uint32
+	word *uint32
 }
 
 var neverEnabled = &semaphore{word: new(uint32)} // a closed provider's probes
@@ -255,10 +255,7 @@ func (p *Provider) Close() error {
 
 // point reads the probe's semaphore where the library has it now.
 func (probe *Probe) point() {
-	addr := unsafe.Pointer(C.usdt_probe_semaphore(probe.handle))
-	offset := uintptr(addr) & 3
-	probe.sem.Store(&semaphore{word: (*uint32)(unsafe.Add(addr, -int(offset))),
-		shift: uint32(offset) * 8}) // little-endian: x86-64 and aarch64
+	probe.sem.Store(&semaphore{word: (*uint32)(unsafe.Pointer(C.usdt_probe_semaphore(probe.handle)))})
 }
 
 // Name is the probe's name.
@@ -267,7 +264,7 @@ func (probe *Probe) Name() string { return probe.name }
 // Enabled is true while a tracer is attached: a memory read, no cgo call.
 func (probe *Probe) Enabled() bool {
 	s := probe.sem.Load()
-	return atomic.LoadUint32(s.word)>>s.shift&0xffff != 0
+	return atomic.LoadUint32(s.word) != 0
 }
 
 // Fire fires the probe with args if a tracer is attached: (true, nil) if it

@@ -98,7 +98,7 @@ def _load_library():
 
 
 _lib = _load_library()
-_never_enabled = ctypes.c_ushort(0)  # what a closed provider's probes read
+_never_enabled = ctypes.c_uint32(0)  # what a closed provider's probes read
 
 
 def abi_version():
@@ -144,7 +144,7 @@ class Probe:
     def _point(self):
         """Read the semaphore where the library has it now (it moves when the
         provider is loaded)."""
-        self._semaphore = ctypes.c_ushort.from_address(_lib.usdt_probe_semaphore(self._handle))
+        self._semaphore = ctypes.c_uint32.from_address(_lib.usdt_probe_semaphore(self._handle))
 
     @property
     def enabled(self):

@@ -93,7 +93,7 @@ module USDT
     end
   end
 
-  NEVER_ENABLED = FFI::MemoryPointer.new(:uint16) # what a destroyed provider's probes read
+  NEVER_ENABLED = FFI::MemoryPointer.new(:uint32) # what a destroyed provider's probes read
 
   def self.abi_version
     Lib.usdt_abi_version
@@ -113,7 +113,7 @@ module USDT
 
     # True while a tracer is attached: reads the semaphore, no call.
     def enabled?
-      @semaphore.get_uint16(0) != 0
+      @semaphore.get_uint32(0) != 0
     end
 
     # Fire with args if a tracer is attached. True if it fired. The number of
@@ -124,7 +124,7 @@ module USDT
         raise ArgumentError, "tracepoint #{@name} takes #{@types.size} arguments " \
                              "(#{args.size} given)"
       end
-      return false if @semaphore.get_uint16(0).zero?
+      return false if @semaphore.get_uint32(0).zero?
       keep = [] # the strings whose addresses are passed, alive until the call returns
       values = FFI::MemoryPointer.new(:uint64, [args.size, 1].max)
       values.put_array_of_uint64(0, args.each_with_index.map { |value, i| convert(i, value, keep) })

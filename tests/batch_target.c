@@ -1,0 +1,186 @@
+/* A program with probes fired in batch mode, driven by test_batch_tracer.py
+ * under bpftrace: every event is 40 bytes (two integer arguments), fired by
+ * the main thread (half of them through usdt_probe_fire, as bindings do), by
+ * a signal handler interrupting those fires, by 8 threads that exit, and by
+ * a forked child; it prints how many each fired. With "values", two events
+ * of known values and strings, 200 ms apart, then _exit: no exit flush, the
+ * age rule alone hands them over. Static probes, or with BATCH_DYNAMIC the
+ * same probes of a dynamic provider. */
+#include "usdt.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "target.h"
+
+#ifdef BATCH_DYNAMIC
+static const usdt_probe *p_main, *p_signal, *p_thread, *p_child, *p_values;
+static usdt_provider *provider;
+
+static int load_provider(void)
+{
+	const enum usdt_type two[] = { USDT_INT32, USDT_INT64 };
+	const enum usdt_type unsigned_two[] = { USDT_INT32, USDT_UINT64 };
+	const enum usdt_type values[] = { USDT_INT8, USDT_UINT16, USDT_STRING, USDT_STRING,
+					  USDT_INT64 };
+	usdt_error err;
+	provider = usdt_provider_create("usdt_batch_test", &err);
+	if (!provider || !(p_main = usdt_probe_add(provider, "main", 2, two, &err)) ||
+	    !(p_signal = usdt_probe_add(provider, "signal", 2, two, &err)) ||
+	    !(p_thread = usdt_probe_add(provider, "thread", 2, unsigned_two, &err)) ||
+	    !(p_child = usdt_probe_add(provider, "child", 2, two, &err)) ||
+	    !(p_values = usdt_probe_add(provider, "values", 5, values, &err)) ||
+	    usdt_provider_load(provider, &err) != 0) {
+		printf("provider: %s\n", err.message);
+		return -1;
+	}
+	return 0;
+}
+#else
+USDT_STATIC_PROBE(p_main, usdt_batch_test, main, int, long);
+USDT_STATIC_PROBE(p_signal, usdt_batch_test, signal, int, int);
+USDT_STATIC_PROBE(p_thread, usdt_batch_test, thread, int, unsigned long long);
+USDT_STATIC_PROBE(p_child, usdt_batch_test, child, int, long);
+USDT_STATIC_PROBE(p_values, usdt_batch_test, values, int8_t, uint16_t, const char *, const char *,
+		  int64_t);
+#endif
+
+#define MAIN_FIRES 200000
+#define THREADS 8
+#define THREAD_FIRES 50000
+#define CHILD_FIRES 30000
+#define BEFORE_FORK 100
+#define SIGNAL_FIRES 2000
+
+static volatile sig_atomic_t signal_fires;
+static volatile int firing = 1;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	USDT_FIRE(p_signal, signal_fires, -1);
+	signal_fires++;
+}
+
+/* Interrupts the main thread with SIGUSR1 while it fires. */
+static void *signaller(void *main_thread)
+{
+	const struct timespec pause = { 0, 20 * 1000 };
+	while (firing) {
+		pthread_kill(*(pthread_t *)main_thread, SIGUSR1);
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+static void *worker(void *arg)
+{
+	for (int i = 0; i < THREAD_FIRES; i++)
+		USDT_FIRE(p_thread, i, (unsigned long long)(uintptr_t)arg);
+	return NULL;
+}
+
+/* Wait until a tracer has switched batching on for n probes and traces the
+ * flush probe. */
+static int wait_batching(const usdt_probe *const *probes, int n)
+{
+	const struct timespec tick = { 0, 5 * 1000 * 1000 };
+	for (int waited = 0; waited < 60 * 200; waited++) {
+		int on = usdt__batch_flush_semaphore != 0;
+		for (int i = 0; i < n; i++)
+			on &= probes[i]->semaphore[1] != 0;
+		if (on)
+			return 0;
+		nanosleep(&tick, NULL);
+	}
+	return -1;
+}
+
+/* Two events, the second through usdt_probe_fire, 200 ms apart. */
+static int values(void)
+{
+	const struct timespec pause = { 0, 200 * 1000 * 1000 };
+	const uint64_t second[] = { 5, 7, (uint64_t)(uintptr_t) "batch!", (uint64_t)(uintptr_t) "x",
+				    (uint64_t)-2 };
+	const usdt_probe *const probes[] = { p_values };
+	if (wait_batching(probes, 1) != 0) {
+		printf("batching never switched on\n");
+		return 1;
+	}
+	USDT_FIRE(p_values, -1, 65535, "hello", (const char *)NULL, INT64_MIN);
+	nanosleep(&pause, NULL);
+	usdt_probe_fire(p_values, 5, second);
+	printf("values id=%#llx\n", (unsigned long long)(uintptr_t)p_values->semaphore);
+	fflush(stdout);
+	_exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	pthread_t self = pthread_self(), helper, workers[THREADS];
+	struct sigaction action;
+	int status, before;
+	pid_t child;
+	int fired = 0;
+
+#ifdef BATCH_DYNAMIC
+	if (load_provider() != 0)
+		return 1;
+	printf("ready pid=%d provider=%s\n", (int)getpid(), usdt_provider_path(provider));
+#else
+	printf("ready pid=%d\n", (int)getpid());
+#endif
+	printf("batch semaphores before: %u\n", (unsigned)p_main->semaphore[1]);
+	fflush(stdout);
+	target_wait_go();
+	if (argc > 1 && strcmp(argv[1], "values") == 0)
+		return values();
+	const usdt_probe *const all[] = { p_main, p_signal, p_thread, p_child };
+	if (wait_batching(all, 4) != 0) {
+		printf("batching never switched on\n");
+		return 1;
+	}
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = on_signal;
+	sigaction(SIGUSR1, &action, NULL);
+	pthread_create(&helper, NULL, signaller, &self);
+	/* Until the handler has fired often enough, most times in a fire. */
+	for (; fired < MAIN_FIRES || signal_fires < SIGNAL_FIRES; fired++) {
+		const uint64_t args[2] = { (uint64_t)fired, (uint64_t)-1 };
+		if (fired % 2)
+			usdt_probe_fire(p_main, 2, args);
+		else
+			USDT_FIRE(p_main, fired, -1L);
+	}
+	firing = 0;
+	pthread_join(helper, NULL);
+
+	for (int t = 0; t < THREADS; t++)
+		pthread_create(&workers[t], NULL, worker, (void *)(uintptr_t)t);
+	for (int t = 0; t < THREADS; t++)
+		pthread_join(workers[t], NULL);
+
+	/* A few events left in the buffer at fork: the parent's, never the
+	 * child's. */
+	for (before = 0; before < BEFORE_FORK; before++)
+		USDT_FIRE(p_main, before, -2L);
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {
+		for (int i = 0; i < CHILD_FIRES; i++)
+			USDT_FIRE(p_child, i, -3L);
+		printf("child pid=%d fired=%d\n", (int)getpid(), CHILD_FIRES);
+		exit(0);
+	}
+	waitpid(child, &status, 0);
+	printf("parent pid=%d fired=%d signal=%d\n", (int)getpid(),
+	       fired + THREADS * THREAD_FIRES + BEFORE_FORK + (int)signal_fires,
+	       (int)signal_fires);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}

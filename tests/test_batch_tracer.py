@@ -1,0 +1,153 @@
+"""Probes in batch mode under bpftrace: bpftrace switches batching on
+through each probe's companion note (usdt_batch:PROVIDER__NAME) and counts
+what usdt_batch:flush hands over. Every event of the target is 40 bytes, so
+the bytes flushed per process, divided by 40, must be exactly the number of
+fires: the main thread's, a signal handler's interrupting them, 8 threads'
+(flushed when they exit), and a forked child's (its own buffer: the events
+the parent left unflushed at fork are the parent's alone). With "direct",
+bpftrace also traces the probes themselves, and counts every fire there too.
+With "values", the records themselves: two events with integers of
+several sizes and signs and strings (one NULL), the second fired through
+usdt_probe_fire 200 ms after the first, the target then leaving by _exit:
+both reach the tracer in one flush, made by the 100 ms rule at the second
+fire, byte for byte as docs/batching.md describes them. The target's probes
+are static, or with "dynamic" those of a dynamic provider
+(tests/batch_target.c).
+
+  test_batch_tracer.py TARGET static|dynamic batch|direct|values
+"""
+
+import os
+import sys
+
+import tracing
+from tracing import check, fail
+
+binary = os.path.abspath(sys.argv[1])
+dynamic, mode = sys.argv[2] == "dynamic", sys.argv[3]
+direct = mode == "direct"
+tracing.require_tracer()
+
+
+def script(probes):
+    """The bpftrace script for a target whose probes are in the file probes."""
+    text = f"""
+usdt:{probes}:usdt_batch:usdt_batch_test__* {{ }}
+usdt:{binary}:usdt_batch:flush {{
+    @flushes[pid] = count(); @bytes[pid] = sum(arg1); @dropped[pid] = max(arg5);
+    @odd[pid] = sum(arg1 % 8 != 0 || arg1 > 65536 || arg4 > 1);
+}}
+"""
+    if direct:
+        # Not the child's probe: a child forked after a 5-byte nop site was
+        # optimized into a call to the uprobe trampoline has no trampoline
+        # (Linux 6.18) and would crash there.
+        text += f"usdt:{probes}:usdt_batch_test:main,usdt:{probes}:usdt_batch_test:signal,"
+        text += f"usdt:{probes}:usdt_batch_test:thread {{ @direct[pid] = count(); }}\n"
+    return text
+
+
+# The first words of each flushed buffer: two records of 72 and 80 bytes.
+WORDS = 19
+VALUES_SCRIPT = """
+usdt:{probes}:usdt_batch:usdt_batch_test__values {{ }}
+usdt:{binary}:usdt_batch:flush {{
+    printf("flush %d %d %d", arg1, arg4, arg5);
+    $b = (uint64 *)arg0; $i = 0;
+    unroll({words}) {{ printf(" %lx", *($b + $i)); $i++; }}
+    printf("\\n");
+}}
+"""
+
+
+def trace(target):
+    # By path, without -p: the forked child is traced too.
+    probes = target.value("provider") if dynamic else binary
+    text = VALUES_SCRIPT.format(probes=probes, binary=binary, words=WORDS) \
+        if mode == "values" else script(probes)
+    proc = tracing.bpftrace_start(text, target=target)
+    try:
+        target.finish()
+    finally:
+        output = tracing.bpftrace_interrupt(proc)
+    return output
+
+
+EVENT = 40  # bytes of a record with two arguments
+
+
+def per_pid(output, name):
+    values = {}
+    for words in tracing.lines_starting(output, f"@{name}["):
+        pid, value = words[0].rstrip("]:"), words[1]
+        values[int(pid)] = int(value)
+    return values
+
+
+def word(data):
+    return int.from_bytes(data.ljust(8, b"\0"), "little")
+
+
+def record_header(size, argc, strings):
+    return size | 1 << 16 | argc << 24 | strings << 32
+
+
+def check_values(output):
+    flushes = tracing.lines_starting(output, "flush ")
+    check(len(flushes) == 1, f"{len(flushes)} flushes, expected 1 (by age):\n{output}")
+    length, clock, dropped, *words = flushes[0]
+    words = [int(w, 16) for w in words]
+    check(int(length) == 72 + 80, f"flushed {length} bytes, expected 152")
+    check(int(clock) == (1 if os.uname().machine == "x86_64" else 0), f"clock kind {clock}")
+    check(int(dropped) == 0, f"{dropped} dropped")
+    probe = int(target.value("id"), 16)
+    u64 = (1 << 64) - 1
+    expected = [
+        # -1 as int8, 65535 as uint16, "hello", NULL, INT64_MIN
+        record_header(72, 5, 0b01100), probe, None, u64, 65535, 5, u64, 1 << 63,
+        word(b"hello\0\0\0"),
+        # 5, 7, "batch!", "x", -2
+        record_header(80, 5, 0b01100), probe, None, 5, 7, 6, 1, u64 - 1,
+        word(b"batch!\0x"), word(b"\0"),
+    ]
+    check(len(words) == len(expected), f"{len(words)} words: {words}")
+    for i, (want, got) in enumerate(zip(expected, words)):
+        if want is not None:
+            check(want == got, f"word {i}: {got:#x}, expected {want:#x}: {words}")
+    ticks = words[11] - words[2]
+    check(ticks >= 200 * 1000 * 1000, f"the events are {ticks} ticks apart, 200 ms expected")
+    print(f"ok: two records byte for byte in one flush by the 100 ms rule, {ticks} ticks apart")
+
+
+target, output = tracing.run_traced([binary] + (["values"] if mode == "values" else []), trace)
+if mode == "values":
+    check_values(output)
+    sys.exit(0)
+report = {}
+for words in tracing.lines_starting("\n".join(target.lines), ""):
+    if words and words[0] in ("parent", "child"):
+        report[words[0]] = dict(word.split("=") for word in words[1:])
+check(set(report) == {"parent", "child"}, f"the target did not report: {target.lines}")
+parent, parent_fired = int(report["parent"]["pid"]), int(report["parent"]["fired"])
+child, child_fired = int(report["child"]["pid"]), int(report["child"]["fired"])
+signal_fired = int(report["parent"]["signal"])
+check(signal_fired >= 2000, f"the signal handler fired {signal_fired} times")
+
+flushes, sizes = per_pid(output, "flushes"), per_pid(output, "bytes")
+dropped, odd = per_pid(output, "dropped"), per_pid(output, "odd")
+for pid, fired in ((parent, parent_fired), (child, child_fired)):
+    if pid not in sizes:
+        fail(f"no flush of process {pid}:\n{output}")
+    check(sizes[pid] == fired * EVENT,
+          f"process {pid} fired {fired} events, flushed {sizes[pid]} bytes "
+          f"({sizes[pid] / EVENT} events):\n{output}")
+    check(dropped[pid] == 0, f"process {pid} dropped {dropped[pid]} events")
+    check(odd[pid] == 0, f"process {pid}: {odd[pid]} flushes with a bad length or clock")
+check(set(sizes) == {parent, child}, f"flushes of other processes: {sizes}")
+if direct:
+    counted = per_pid(output, "direct")
+    check(counted.get(parent) == parent_fired,
+          f"bpftrace counted {counted} direct fires, the parent fired {parent_fired}")
+print(f"ok: parent {parent_fired} events ({signal_fired} from a signal handler) in "
+      f"{flushes[parent]} flushes, child {child_fired} in {flushes[child]}, none dropped"
+      + (", every one also traced directly" if direct else ""))
