@@ -389,13 +389,14 @@ LTTNG_LEFTOVERS = ("/var/run/lttng", "/dev/shm/lttng-ust-wait-8",
 
 
 def cpu_seconds(pids):
-    """User and system CPU seconds used so far by the processes pids."""
+    """The CPU seconds used so far by every thread of the processes pids
+    (/proc/PID/task/TID/schedstat: nanoseconds on a CPU)."""
     total = 0
     for pid in pids:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+    return total / 1e9
 
 
 def stop(proc):
@@ -410,13 +411,11 @@ def lttng_session(scratch):
     /var/run/lttng, its home in scratch), one session recording
     bench_lttng:fire into scratch; yields a dict that gets, once the session
     is stopped, the channel's discarded events, the consumer daemons' CPU
-    seconds and the trace's size. Leaves nothing running, nor the files it
-    made outside scratch."""
+    seconds and the trace's size. Leaves nothing running."""
     if shutil.which("lttng-sessiond") is None or shutil.which("lttng") is None:
         raise NotMeasured("lttng-tools is not installed")
     if os.path.exists("/var/run/lttng/lttng-sessiond.pid"):
         raise NotMeasured("an LTTng session daemon is running already (/var/run/lttng)")
-    made = [path for path in LTTNG_LEFTOVERS if not os.path.exists(path)]
     env = dict(os.environ, LTTNG_HOME=os.path.join(scratch, "lttng-home"))
     os.makedirs(env["LTTNG_HOME"])
 
@@ -458,11 +457,15 @@ def lttng_session(scratch):
             daemon.wait(timeout=10)
         except subprocess.TimeoutExpired:
             stop(daemon)
-        for path in reversed(made):
-            if os.path.isdir(path):
-                shutil.rmtree(path, ignore_errors=True)
-            elif os.path.exists(path):
-                os.unlink(path)
+
+
+def remove_new(paths):
+    """Remove those of paths (files or directories) that exist now."""
+    for path in paths:
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.exists(path):
+            os.unlink(path)
 
 
 
@@ -488,15 +491,19 @@ def batch_consumer_finish(consumer, name, values):
     the events, flushes, events dropped in the process and lost in the
     consumer it counted."""
     if name.startswith("usdt-record"):
-        # It stops by itself once the process has gone and it has drained.
+        # It stops by itself once the process has gone and it has drained;
+        # its CPU time is what wait4 says of it, all its threads included.
         deadline = time.monotonic() + TIMEOUT
-        while os.waitid(os.P_PID, consumer.pid,
-                        os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+        while True:
+            pid, status, usage = os.wait4(consumer.pid, os.WNOHANG)
+            if pid:
+                break
             if time.monotonic() > deadline:
                 raise Broken(f"usdt-record still running after {TIMEOUT} s", values)
             time.sleep(0.05)
-        cpu = cpu_seconds([consumer.pid])  # a zombie until communicate()
-        output, errors = consumer.communicate()
+        consumer.returncode = os.waitstatus_to_exitcode(status)
+        cpu = usage.ru_utime + usage.ru_stime
+        output, errors = consumer.stdout.read(), consumer.stderr.read()
         summary = re.search(r"(\d+) events, (\d+) flushes, (\d+) dropped in the process, "
                             r"(\d+) lost in the consumer", errors)
         counted = re.search(r"^bench_batch:batched (\d+)$", output, re.M)
@@ -527,6 +534,10 @@ def batched(bench_batch):
     scratch = tempfile.mkdtemp(prefix="usdt-batch-", dir=os.path.dirname(binary))
     with contextlib.ExitStack() as stack:
         stack.callback(shutil.rmtree, scratch, ignore_errors=True)
+        # bench_batch links LTTng-UST, which makes some of these even with
+        # no session daemon.
+        stack.callback(remove_new, [path for path in LTTNG_LEFTOVERS
+                                    if not os.path.exists(path)])
         try:
             lttng = stack.enter_context(lttng_session(scratch))
             cases.append("lttng")
