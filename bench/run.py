@@ -399,6 +399,21 @@ def cpu_seconds(pids):
     return total / 1e9
 
 
+def read_text(path):
+    """The file's text, or "" if it is gone (a process that exited)."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def children(pid):
+    """The processes whose parent is pid."""
+    return [child for child in os.listdir("/proc") if child.isdigit() and
+            read_text(f"/proc/{child}/stat").rsplit(")", 1)[-1].split()[1:2] == [str(pid)]]
+
+
 def stop(proc):
     if proc and proc.poll() is None:
         proc.kill()
@@ -439,9 +454,8 @@ def lttng_session(scratch):
         lttng("enable-event", "--userspace", "bench_lttng:fire", "--channel=bench",
               f"--session={LTTNG_SESSION}")
         lttng("start", LTTNG_SESSION)
-        consumers = [pid for pid in os.listdir("/proc") if pid.isdigit() and
-                     open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1] ==
-                     str(daemon.pid) and "consumerd" in open(f"/proc/{pid}/comm").read()]
+        consumers = [pid for pid in children(daemon.pid)
+                     if "consumerd" in read_text(f"/proc/{pid}/comm")]
         stats = {"cpu": -cpu_seconds(consumers)}
         yield stats
         lttng("stop", LTTNG_SESSION)
