@@ -27,7 +27,7 @@
  * FIRING A PROBE: the same verbs for both kinds
  *
  *   USDT_FIRE(req_start, id, path);        // arguments evaluated only while traced
- *   if (USDT_ENABLED(req_start)) { ... }   // one volatile 16-bit load
+ *   if (USDT_ENABLED(req_start)) { ... }   // one volatile 32-bit load
  *   USDT_FIRE_UNGATED(req_start, id, path);// no load: static, just the nop
  *
  *   unsigned long long t = USDT_TIMESTAMP(req_done);  // clock read only if traced
@@ -50,6 +50,11 @@
  * a 1-byte nop (usdt__x86_site_nop(), below; docs/kernels.md);
  * USDT_FIRE_UNGATED's site is a 1-byte nop inlined where the compiler
  * inlines. See "Probe sites" below.
+ *
+ * BATCHING: a tracer may take a probe's fires in batches instead, attaching
+ * to its companion note (usdt_batch:PROVIDER__NAME) and to usdt_batch:flush;
+ * the process then writes each fire into a per-thread buffer, no kernel
+ * entry, and fires usdt_batch:flush once per buffer (docs/batching.md).
  *
  * TRACING
  *
@@ -122,6 +127,17 @@ typedef struct usdt_probe {
 	int batch;
 } usdt_probe;
 #define USDT__BATCH_DYNAMIC 0x10000
+/* A semaphore pair as one 32-bit value: nonzero while traced either way. */
+typedef unsigned int __attribute__((may_alias)) usdt__semaphore_pair;
+#ifdef __cplusplus
+#define USDT__PAIR_OF(semaphore) \
+	reinterpret_cast<const volatile usdt__semaphore_pair *>(  \
+		static_cast<const volatile void *>(semaphore))
+#else
+#define USDT__PAIR_OF(semaphore) \
+	((const volatile usdt__semaphore_pair *)(const volatile void *)(semaphore))
+#endif
+
 
 /* Marks the functions the shared library exports; it is built with every
  * other symbol hidden. */
@@ -496,7 +512,6 @@ template <typename T> struct usdt__is_string {
  * load is the compare itself, which gcc does not make of a volatile load: a
  * static probe's check is then `cmpl $0, sem(%rip); jne`. A macro, not a
  * function, so that it is inline at every optimization level. */
-typedef unsigned int __attribute__((may_alias)) usdt__semaphore_pair;
 #if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__) && !defined(__clang__)
 #define USDT__ENABLED(semaphore)                                                              \
 	__extension__({                                                                       \
@@ -507,14 +522,6 @@ typedef unsigned int __attribute__((may_alias)) usdt__semaphore_pair;
 	})
 #else
 #define USDT__ENABLED(semaphore) (*USDT__PAIR_OF(semaphore) != 0)
-#endif
-#ifdef __cplusplus
-#define USDT__PAIR_OF(semaphore) \
-	reinterpret_cast<const volatile usdt__semaphore_pair *>(  \
-		static_cast<const volatile void *>(semaphore))
-#else
-#define USDT__PAIR_OF(semaphore) \
-	((const volatile usdt__semaphore_pair *)(const volatile void *)(semaphore))
 #endif
 /* A handle's pointers. A static probe is a constant array, whose pointers
  * the compiler folds into the compare. A dynamic handle (a pointer, by its
@@ -1257,11 +1264,15 @@ static __inline__ __attribute__((unused)) void usdt__batch_flush(struct usdt__ba
 	b->used[h] = 0;
 }
 
-/* At thread exit (the key's destructor) and process exit (atexit). */
+/* At thread exit (the key's destructor) and process exit (atexit), as an
+ * outermost fire would: a signal handler firing meanwhile only appends. */
 static __inline__ __attribute__((unused)) void usdt__batch_drain(struct usdt__batch *b)
 {
-	if (b->depth == 0 && b->used[b->active] != 0)
+	if (b->depth == 0 && b->used[b->active] != 0) {
+		b->depth = 1;
 		usdt__batch_flush(b);
+		b->depth = 0;
+	}
 }
 static __inline__ __attribute__((unused)) void usdt__batch_thread_exit(void *buffer)
 {
@@ -1302,6 +1313,7 @@ usdt__batch_open(void)
 			if (usdt__madvise(p, size, 18 /* MADV_WIPEONFORK */) == 0 &&
 			    usdt__pthread_setspecific(usdt__batch_key, p) == 0) {
 				usdt__batch_self = USDT__CAST(struct usdt__batch *, p);
+				*usdt__errno() = saved;
 				return usdt__batch_self;
 			}
 			usdt__munmap(p, size);
@@ -1370,7 +1382,8 @@ usdt__batch_record(const volatile unsigned short *id, unsigned argc, unsigned st
 			    USDT__CAST(usdt__u64, strings) << 32;
 		record[1] = USDT__RECAST(uintptr_t, id);
 		record[2] = ticks;
-		record[size / 8 - 1] = 0;
+		if (size > 24 + 8 * USDT__CAST(usdt__u64, argc))
+			record[size / 8 - 1] = 0; /* the strings' padding */
 		bytes = USDT__RECAST(unsigned char *, record + 3 + argc);
 		for (i = 0; i < argc; i++) {
 			const unsigned char *s;
@@ -1589,7 +1602,8 @@ USDT_API int usdt_abi_version(void);
 USDT_API int usdt_probe_enabled(const usdt_probe *probe);
 
 /* If probe is enabled, fire it with args[0] to args[argc - 1], each passed
- * where the probe's declaration expects it. 1 if it fired, 0 if not enabled,
+ * where the probe's declaration expects it, and record the event if the
+ * probe is batched (docs/batching.md). 1 if it fired, 0 if not enabled,
  * -EINVAL if probe is NULL, argc is not the probe's number of arguments or
  * args is NULL with argc > 0. */
 USDT_API int usdt_probe_fire(const usdt_probe *probe, int argc, const uint64_t *args);

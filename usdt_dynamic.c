@@ -1947,7 +1947,7 @@ int usdt_abi_version(void)
 int usdt_probe_enabled(const usdt_probe *probe)
 {
 	const volatile unsigned short *semaphore = usdt_probe_semaphore(probe);
-	return semaphore && USDT__ENABLED(semaphore);
+	return semaphore && *USDT__PAIR_OF(semaphore) != 0;
 }
 
 const volatile unsigned short *usdt_probe_semaphore(const usdt_probe *probe)
@@ -1969,7 +1969,7 @@ int usdt_probe_fire(const usdt_probe *probe, int argc, const uint64_t *args)
 	if (!probe || argc != probe->argc || (argc > 0 && !args))
 		return -EINVAL;
 	const volatile unsigned short *semaphore = usdt_probe_semaphore(probe);
-	if (!semaphore || !USDT__ENABLED(semaphore))
+	if (!semaphore || *USDT__PAIR_OF(semaphore) == 0)
 		return 0;
 	/* Seeing the probe's semaphore, this thread also sees its function. */
 	void (*fire)(void) = __atomic_load_n(&probe->fire, __ATOMIC_ACQUIRE);

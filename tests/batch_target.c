@@ -3,16 +3,24 @@
  * the main thread (half of them through usdt_probe_fire, as bindings do), by
  * a signal handler interrupting those fires, by 8 threads that exit, and by
  * a forked child; it prints how many each fired. With "values", two events
- * of known values and strings, 200 ms apart, then _exit: no exit flush, the
- * age rule alone hands them over. Static probes, or with BATCH_DYNAMIC the
- * same probes of a dynamic provider. */
+ * of known values and strings and one without arguments, the last 200 ms
+ * after the others, then _exit: no exit flush, the
+ * age rule alone hands them over. With "refused", madvise fails (a seccomp
+ * filter): the buffer is refused, fires go on, errno is kept. Static probes,
+ * or with BATCH_DYNAMIC the same probes of a dynamic provider. */
 #include "usdt.h"
 
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,7 +28,7 @@
 #include "target.h"
 
 #ifdef BATCH_DYNAMIC
-static const usdt_probe *p_main, *p_signal, *p_thread, *p_child, *p_values;
+static const usdt_probe *p_main, *p_signal, *p_thread, *p_child, *p_values, *p_zero;
 static usdt_provider *provider;
 
 static int load_provider(void)
@@ -36,6 +44,7 @@ static int load_provider(void)
 	    !(p_thread = usdt_probe_add(provider, "thread", 2, unsigned_two, &err)) ||
 	    !(p_child = usdt_probe_add(provider, "child", 2, two, &err)) ||
 	    !(p_values = usdt_probe_add(provider, "values", 5, values, &err)) ||
+	    !(p_zero = usdt_probe_add(provider, "zero", 0, NULL, &err)) ||
 	    usdt_provider_load(provider, &err) != 0) {
 		printf("provider: %s\n", err.message);
 		return -1;
@@ -49,6 +58,7 @@ USDT_STATIC_PROBE(p_thread, usdt_batch_test, thread, int, unsigned long long);
 USDT_STATIC_PROBE(p_child, usdt_batch_test, child, int, long);
 USDT_STATIC_PROBE(p_values, usdt_batch_test, values, int8_t, uint16_t, const char *, const char *,
 		  int64_t);
+USDT_STATIC_PROBE(p_zero, usdt_batch_test, zero);
 #endif
 
 #define MAIN_FIRES 200000
@@ -102,23 +112,50 @@ static int wait_batching(const usdt_probe *const *probes, int n)
 	return -1;
 }
 
-/* Two events, the second through usdt_probe_fire, 200 ms apart. */
+/* Two events and one without arguments, then 200 ms later a third through
+ * usdt_probe_fire. */
 static int values(void)
 {
 	const struct timespec pause = { 0, 200 * 1000 * 1000 };
 	const uint64_t second[] = { 5, 7, (uint64_t)(uintptr_t) "batch!", (uint64_t)(uintptr_t) "x",
 				    (uint64_t)-2 };
-	const usdt_probe *const probes[] = { p_values };
-	if (wait_batching(probes, 1) != 0) {
+	const usdt_probe *const probes[] = { p_values, p_zero };
+	if (wait_batching(probes, 2) != 0) {
 		printf("batching never switched on\n");
 		return 1;
 	}
 	USDT_FIRE(p_values, -1, 65535, "hello", (const char *)NULL, INT64_MIN);
+	USDT_FIRE(p_zero);
 	nanosleep(&pause, NULL);
 	usdt_probe_fire(p_values, 5, second);
-	printf("values id=%#llx\n", (unsigned long long)(uintptr_t)p_values->semaphore);
+	printf("values id=%#llx zero=%#llx\n", (unsigned long long)(uintptr_t)p_values->semaphore,
+	       (unsigned long long)(uintptr_t)p_zero->semaphore);
 	fflush(stdout);
 	_exit(0);
+}
+
+/* Fires while madvise answers EPERM, as under a strict seccomp filter. */
+static int refused(void)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_madvise, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
+	const usdt_probe *const probes[] = { p_main };
+	int fired;
+	if (wait_batching(probes, 1) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+		printf("no batching or no filter: %s\n", strerror(errno));
+		return 1;
+	}
+	errno = 0;
+	for (fired = 0; fired < 1000; fired++)
+		USDT_FIRE(p_main, fired, -1L);
+	printf("refused fired=%d errno=%d\n", fired, errno);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -141,6 +178,8 @@ int main(int argc, char **argv)
 	target_wait_go();
 	if (argc > 1 && strcmp(argv[1], "values") == 0)
 		return values();
+	if (argc > 1 && strcmp(argv[1], "refused") == 0)
+		return refused();
 	const usdt_probe *const all[] = { p_main, p_signal, p_thread, p_child };
 	if (wait_batching(all, 4) != 0) {
 		printf("batching never switched on\n");

@@ -71,7 +71,7 @@ def errors():
     for attempts in (before_load, after_load):
         if attempts is after_load:
             provider.load()
-            probe._semaphore = usdt.ctypes.c_ushort(1)  # as if traced, to reach the checks
+            probe._semaphore = usdt.ctypes.c_uint32(1)  # as if traced, to reach the checks
         for name, attempt in attempts.items():
             try:
                 attempt()

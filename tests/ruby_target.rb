@@ -56,7 +56,7 @@ def errors
   attempt('unload_unloaded') { provider.unload }
   attempt('argc_untraced') { probe.fire(1) } # checked whether traced or not
   provider.load
-  raised = FFI::MemoryPointer.new(:uint16)
+  raised = FFI::MemoryPointer.new(:uint32) # a semaphore pair
   raised.put_uint16(0, 1)
   probe.instance_variable_set(:@semaphore, raised) # as if traced, to reach the checks
   attempt('overflow') { probe.fire(128, 'x') }

@@ -7,14 +7,16 @@ fires: the main thread's, a signal handler's interrupting them, 8 threads'
 the parent left unflushed at fork are the parent's alone). With "direct",
 bpftrace also traces the probes themselves, and counts every fire there too.
 With "values", the records themselves: two events with integers of
-several sizes and signs and strings (one NULL), the second fired through
-usdt_probe_fire 200 ms after the first, the target then leaving by _exit:
-both reach the tracer in one flush, made by the 100 ms rule at the second
-fire, byte for byte as docs/batching.md describes them. The target's probes
-are static, or with "dynamic" those of a dynamic provider
+several sizes and signs and strings (one NULL) and one without arguments,
+the last fired through usdt_probe_fire 200 ms after the others, the target
+then leaving by _exit: all reach the tracer in one flush, made by the 100 ms
+rule at the last fire, byte for byte as docs/batching.md describes them.
+With "refused", madvise answers EPERM (a seccomp filter): the program fires
+on, its errno untouched, and nothing is flushed. The target's probes are
+static, or with "dynamic" those of a dynamic provider
 (tests/batch_target.c).
 
-  test_batch_tracer.py TARGET static|dynamic batch|direct|values
+  test_batch_tracer.py TARGET static|dynamic batch|direct|values|refused
 """
 
 import os
@@ -47,10 +49,10 @@ usdt:{binary}:usdt_batch:flush {{
     return text
 
 
-# The first words of each flushed buffer: two records of 72 and 80 bytes.
-WORDS = 19
+# The first words of each flushed buffer: records of 72, 24 and 80 bytes.
+WORDS = 22
 VALUES_SCRIPT = """
-usdt:{probes}:usdt_batch:usdt_batch_test__values {{ }}
+usdt:{probes}:usdt_batch:usdt_batch_test__values,usdt:{probes}:usdt_batch:usdt_batch_test__zero {{ }}
 usdt:{binary}:usdt_batch:flush {{
     printf("flush %d %d %d", arg1, arg4, arg5);
     $b = (uint64 *)arg0; $i = 0;
@@ -97,15 +99,17 @@ def check_values(output):
     check(len(flushes) == 1, f"{len(flushes)} flushes, expected 1 (by age):\n{output}")
     length, clock, dropped, *words = flushes[0]
     words = [int(w, 16) for w in words]
-    check(int(length) == 72 + 80, f"flushed {length} bytes, expected 152")
+    check(int(length) == 72 + 24 + 80, f"flushed {length} bytes, expected 176")
     check(int(clock) == (1 if os.uname().machine == "x86_64" else 0), f"clock kind {clock}")
     check(int(dropped) == 0, f"{dropped} dropped")
-    probe = int(target.value("id"), 16)
+    probe, zero = int(target.value("id"), 16), int(target.value("zero"), 16)
     u64 = (1 << 64) - 1
     expected = [
         # -1 as int8, 65535 as uint16, "hello", NULL, INT64_MIN
         record_header(72, 5, 0b01100), probe, None, u64, 65535, 5, u64, 1 << 63,
         word(b"hello\0\0\0"),
+        # no arguments
+        record_header(24, 0, 0), zero, None,
         # 5, 7, "batch!", "x", -2
         record_header(80, 5, 0b01100), probe, None, 5, 7, 6, 1, u64 - 1,
         word(b"batch!\0x"), word(b"\0"),
@@ -114,14 +118,22 @@ def check_values(output):
     for i, (want, got) in enumerate(zip(expected, words)):
         if want is not None:
             check(want == got, f"word {i}: {got:#x}, expected {want:#x}: {words}")
-    ticks = words[11] - words[2]
+    check(words[2] <= words[11] <= words[14], f"ticks not in order: {words}")
+    ticks = words[14] - words[2]
     check(ticks >= 200 * 1000 * 1000, f"the events are {ticks} ticks apart, 200 ms expected")
-    print(f"ok: two records byte for byte in one flush by the 100 ms rule, {ticks} ticks apart")
+    print(f"ok: three records byte for byte in one flush by the 100 ms rule, {ticks} ticks apart")
 
 
-target, output = tracing.run_traced([binary] + (["values"] if mode == "values" else []), trace)
+target, output = tracing.run_traced(
+    [binary] + ([mode] if mode in ("values", "refused") else []), trace)
 if mode == "values":
     check_values(output)
+    sys.exit(0)
+if mode == "refused":
+    check(target.value("fired") == "1000" and target.value("errno") == "0",
+          f"the target under a filter: {target.lines}")
+    check(not per_pid(output, "flushes"), f"flushes without a buffer:\n{output}")
+    print("ok: madvise refused: 1000 fires, errno kept, no buffer, no flush")
     sys.exit(0)
 report = {}
 for words in tracing.lines_starting("\n".join(target.lines), ""):
