@@ -553,6 +553,8 @@ def batched(bench_batch):
         stack.callback(remove_new, [path for path in LTTNG_LEFTOVERS
                                     if not os.path.exists(path)])
         try:
+            if "liblttng-ust" not in run(["readelf", "-d", binary]).stdout:
+                raise NotMeasured("bench_batch was built without LTTng-UST (liblttng-ust-dev)")
             lttng = stack.enter_context(lttng_session(scratch))
             cases.append("lttng")
         except NotMeasured as reason:
@@ -603,8 +605,8 @@ def batched(bench_batch):
                           f"process, {batch['lost']} lost in the consumer")
     values["batched_over_direct"] = per_round(times, "batched", "direct")
     values["batched_over_int3"] = per_round(times, "batched", "int3")
-    if "lttng" in times:
-        values["batched_over_lttng"] = per_round(times, "batched", "lttng")
+    values["batched_over_lttng"] = (per_round(times, "batched", "lttng") if "lttng" in times
+                                    else values["lttng"])
     events = fired["batched"] / 1e6
     values["consumer_cpu"] = f"{consumer_cpu / events * 1000:.1f} ms ({consumer_name})"
     if lttng:
