@@ -414,18 +414,23 @@ static void rec_attach_companion(size_t index, const struct rec_note *companion,
 	rec.probes[rec.nprobes++] = (struct rec_probe){ rec_strdup(name), index, probe->sem };
 }
 
-/* The flush probe first, so that no batched event waits for a consumer. */
-static void rec_attach_object(size_t index)
+static void rec_attach_runtime(size_t index)
 {
 	const struct rec_object *obj = &rec.objects[index];
-	char name[512];
 
 	for (size_t i = 0; i < obj->nnotes; i++)
 		if (strcmp(obj->notes[i].provider, "usdt_batch") == 0 &&
 		    strcmp(obj->notes[i].name, "flush") == 0) {
 			rec_attach_flush(index);
-			break;
+			return;
 		}
+}
+
+static void rec_attach_companions(size_t index)
+{
+	const struct rec_object *obj = &rec.objects[index];
+	char name[512];
+
 	for (size_t i = 0; i < obj->nnotes; i++) {
 		const struct rec_note *note = &obj->notes[i], *probe;
 
@@ -442,6 +447,17 @@ static void rec_attach_object(size_t index)
 		if (rec_matches(name) && !note->sem)
 			rec.unbatchable++;
 	}
+}
+
+/* Objects first..nobjects are new: the flush probes of their runtimes
+ * first, since a runtime drops what it records while its flush probe is
+ * untraced. */
+static void rec_attach_new(size_t first)
+{
+	for (size_t i = first; i < rec.nobjects; i++)
+		rec_attach_runtime(i);
+	for (size_t i = first; i < rec.nobjects; i++)
+		rec_attach_companions(i);
 }
 
 static size_t rec_find_object(dev_t dev, ino_t ino)
@@ -468,7 +484,7 @@ static size_t rec_add_object(int fd, dev_t dev, ino_t ino, const char *path)
 static int rec_scan(void)
 {
 	char maps[64], *line = NULL;
-	size_t line_room = 0;
+	size_t line_room = 0, first = rec.nobjects;
 	FILE *f;
 
 	snprintf(maps, sizeof(maps), "/proc/%d/maps", rec.pid);
@@ -501,14 +517,12 @@ static int rec_scan(void)
 			}
 			index = rec_add_object(fd, dev, (ino_t)ino, path);
 			close(fd);
-			rec_bias_from_mapping(&rec.objects[index], start, pgoff);
-			rec_attach_object(index);
-		} else {
-			rec_bias_from_mapping(&rec.objects[index], start, pgoff);
 		}
+		rec_bias_from_mapping(&rec.objects[index], start, pgoff);
 	}
 	free(line);
 	fclose(f);
+	rec_attach_new(first);
 	return 0;
 }
 
@@ -536,6 +550,32 @@ static struct rec_stream *rec_stream_of(const struct usdt_record_flush *flush, u
 	return &rec.streams[rec.nstreams++];
 }
 
+/* Bytes of a string argument of the given length after the arguments: its
+ * bytes (none for NULL) and a NUL. */
+static uint64_t rec_string_bytes(uint64_t len)
+{
+	return (len == UINT64_MAX ? 0 : len) + 1;
+}
+
+static int rec_strings_fit(const uint8_t *record, uint16_t size)
+{
+	uint64_t room = size - REC_EVENT_HEAD - 8u * record[3], len;
+	uint16_t strmask;
+
+	memcpy(&strmask, record + 4, 2);
+	for (int i = 0; i < record[3]; i++) {
+		if (!(strmask >> i & 1))
+			continue;
+		memcpy(&len, record + REC_EVENT_HEAD + 8 * i, 8);
+		if (len != UINT64_MAX && len > 255)
+			return 0;
+		if (rec_string_bytes(len) > room)
+			return 0;
+		room -= rec_string_bytes(len);
+	}
+	return 1;
+}
+
 /* Each event of a flush's buffer: calls fn (if any) with the record. Returns
  * the count; adds 1 to *malformed if it stopped at a malformed record. */
 static size_t rec_each_event(const struct usdt_record_flush *flush,
@@ -553,6 +593,10 @@ static size_t rec_each_event(const struct usdt_record_flush *flush,
 			break;
 		if (record[2] != 1 || size < REC_EVENT_HEAD || size % 8 || size > flush->len - offset ||
 		    record[3] > REC_MAX_ARGS || REC_EVENT_HEAD + 8u * record[3] > size) {
+			*malformed += 1;
+			break;
+		}
+		if (!rec_strings_fit(record, size)) {
 			*malformed += 1;
 			break;
 		}
@@ -790,8 +834,8 @@ static const char *rec_string(const uint8_t *record, int arg, uint64_t *len)
 
 	memcpy(&strmask, record + 4, 2);
 	for (int i = 0; i < arg; i++)
-		if (strmask >> i & 1 && rec_arg(record, i) != UINT64_MAX)
-			p += rec_arg(record, i) + 1;
+		if (strmask >> i & 1)
+			p += rec_string_bytes(rec_arg(record, i));
 	*len = rec_arg(record, arg);
 	return (const char *)p;
 }
@@ -1090,7 +1134,7 @@ static int rec_spawn(void)
 	}
 	close(pipefd[0]);
 	rec.pid = rec.child;
-	rec_attach_object(rec_add_object(fd, st.st_dev, st.st_ino, exe));
+	rec_attach_new(rec_add_object(fd, st.st_dev, st.st_ino, exe));
 	close(fd);
 	free(exe);
 	wordfree(&words);
