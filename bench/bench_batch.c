@@ -152,9 +152,13 @@ static int bench_memory(unsigned long long *size, unsigned long long *resident)
 	int ok = statm && fscanf(statm, "%llu %llu", size, resident) == 2;
 	if (statm)
 		fclose(statm);
+	if (!ok) {
+		fprintf(stderr, "bench_batch: cannot read /proc/self/statm\n");
+		return -1;
+	}
 	*size *= (unsigned long long)sysconf(_SC_PAGESIZE);
 	*resident *= (unsigned long long)sysconf(_SC_PAGESIZE);
-	return ok ? 0 : -1;
+	return 0;
 }
 
 static double bench_ns_per_fire(const struct bench_case *c, unsigned long long n)
