@@ -382,6 +382,7 @@ BATCH_SLOW_FIRES = 50_000
 # A batched event with 2 integer arguments: header, id, ticks, 2 values.
 BATCH_RECORD_BYTES = 40
 LTTNG_SESSION = "usdt-bench"
+LTTNG_SHARED = "; in the session daemon already running"
 # What LTTng leaves behind on a machine where it did not run before: root's
 # run directory and the shared memory its applications wait on.
 LTTNG_LEFTOVERS = ("/var/run/lttng", "/dev/shm/lttng-ust-wait-8",
@@ -422,55 +423,63 @@ def stop(proc):
 
 @contextlib.contextmanager
 def lttng_session(scratch):
-    """An LTTng session daemon started for this run (as root: its sockets in
-    /var/run/lttng, its home in scratch), one session recording
-    bench_lttng:fire into scratch; yields a dict that gets, once the session
-    is stopped, the channel's discarded events, the consumer daemons' CPU
-    seconds and the trace's size. Leaves nothing running."""
+    """An LTTng session recording bench_lttng:fire into scratch, in a
+    session daemon started for this run (as root: its sockets in
+    /var/run/lttng, its home in scratch), or in root's daemon if one runs
+    already (Debian starts one where lttng-tools is installed with systemd);
+    yields a dict that gets, once the session is stopped, the channel's
+    discarded events, the consumer daemons' CPU seconds and the trace's
+    size. Leaves nothing running that it started, and no session."""
     if shutil.which("lttng-sessiond") is None or shutil.which("lttng") is None:
         raise NotMeasured("lttng-tools is not installed")
-    if os.path.exists("/var/run/lttng/lttng-sessiond.pid"):
-        raise NotMeasured("an LTTng session daemon is running already (/var/run/lttng)")
     env = dict(os.environ, LTTNG_HOME=os.path.join(scratch, "lttng-home"))
     os.makedirs(env["LTTNG_HOME"])
 
     def lttng(*args):
         return run(["lttng", *args], env=env).stdout
 
-    daemon = subprocess.Popen(["lttng-sessiond", "--no-kernel", "--quiet"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    running = read_text("/var/run/lttng/lttng-sessiond.pid").strip()
+    daemon = None
+    if not (running.isdigit() and os.path.exists(f"/proc/{running}")):
+        daemon = subprocess.Popen(["lttng-sessiond", "--no-kernel", "--quiet"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        running = str(daemon.pid)
+    session, created = f"{LTTNG_SESSION}-{os.getpid()}", False
     try:
         for _ in range(100):
-            if daemon.poll() is not None:
+            if daemon and daemon.poll() is not None:
                 raise NotMeasured(f"lttng-sessiond exited: {daemon.stderr.read().strip()}")
             if subprocess.run(["lttng", "list"], env=env, capture_output=True).returncode == 0:
                 break
             time.sleep(0.1)
         trace = os.path.join(scratch, "lttng-trace")
-        lttng("create", LTTNG_SESSION, f"--output={trace}")
+        lttng("create", session, f"--output={trace}")
+        created = True
         # Sub-buffers large enough that the consumer daemon keeps up.
         lttng("enable-channel", "--userspace", "--subbuf-size=1M", "--num-subbuf=8", "bench",
-              f"--session={LTTNG_SESSION}")
+              f"--session={session}")
         lttng("enable-event", "--userspace", "bench_lttng:fire", "--channel=bench",
-              f"--session={LTTNG_SESSION}")
-        lttng("start", LTTNG_SESSION)
-        consumers = [pid for pid in children(daemon.pid)
+              f"--session={session}")
+        lttng("start", session)
+        consumers = [pid for pid in children(running)
                      if "consumerd" in read_text(f"/proc/{pid}/comm")]
-        stats = {"cpu": -cpu_seconds(consumers)}
+        stats = {"cpu": -cpu_seconds(consumers), "shared": daemon is None}
         yield stats
-        lttng("stop", LTTNG_SESSION)
+        lttng("stop", session)
         stats["cpu"] += cpu_seconds(consumers)
-        discarded = re.search(r"Discarded events: (\d+)", lttng("list", LTTNG_SESSION))
+        discarded = re.search(r"Discarded events: (\d+)", lttng("list", session))
         stats["discarded"] = int(discarded.group(1)) if discarded else None
         stats["trace_bytes"] = sum(os.path.getsize(os.path.join(d, f))
                                    for d, _, files in os.walk(trace) for f in files)
-        lttng("destroy", LTTNG_SESSION)
     finally:
-        daemon.terminate()
-        try:
-            daemon.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            stop(daemon)
+        if created:
+            subprocess.run(["lttng", "destroy", session], env=env, capture_output=True)
+        if daemon:
+            daemon.terminate()
+            try:
+                daemon.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                stop(daemon)
 
 
 def remove_new(paths):
@@ -594,7 +603,8 @@ def batched(bench_batch):
         elif case == "lttng":
             values[case] = (f"{spread(ns, digits)}; {fired[case]} events, "
                             f"{lttng['discarded']} discarded, "
-                            f"{lttng['trace_bytes'] / fired[case]:.1f} bytes each in the trace)")
+                            f"{lttng['trace_bytes'] / fired[case]:.1f} bytes each in the trace"
+                            f"{LTTNG_SHARED if lttng['shared'] else ''})")
             if lttng["discarded"] != 0:
                 lost.append(case)
         else:
