@@ -938,9 +938,9 @@ def measure_all(facts, programs, only):
   ratios are the rounds' ratios. Direct: bpftrace count() on the 5-byte nop site, and on
   the 1-byte one (int3) by forcing the header's site choice for that loop. Batched:
   usdt-record --count attached (or, in a build without it, bpftrace on the flush
-  probe), every event counted. LTTng-UST: lttng-sessiond started for the run, one
-  userspace channel of 8 x 1 MiB sub-buffers, the trace written under the build
-  directory; 0 discarded events required. Consumer CPU: user and system time of
+  probe), every event counted. LTTng-UST: lttng-sessiond started for the run (or root's
+  running one), one userspace channel of 8 x 1 MiB sub-buffers, the trace written under
+  the build directory; 0 discarded events required. Consumer CPU: user and system time of
   usdt-record (or of LTTng's consumer daemon) over the run, per million events. Buffer
   memory: what the process's size and resident size grew by in the thread's first
   batched round.
