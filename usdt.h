@@ -1373,6 +1373,7 @@ usdt__batch_record(const volatile unsigned short *id, unsigned argc, unsigned st
 			record[0] = (USDT__BATCH_HALF - at) | 2u << 16;
 		}
 		usdt__batch_add(&b->dropped, 1);
+		ticks = b->first[h]; /* a full half is flushed whatever its age */
 	} else {
 		ticks = usdt__batch_ticks();
 		if (at == 0)
@@ -1398,11 +1399,13 @@ usdt__batch_record(const volatile unsigned short *id, unsigned argc, unsigned st
 				*bytes++ = s[n];
 			*bytes++ = 0;
 		}
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		if (b->depth == 1 &&
-		    (b->used[h] > USDT__BATCH_HALF - USDT__BATCH_LOW || ticks - b->first[h] > USDT__BATCH_AGE))
-			usdt__batch_flush(b);
 	}
+	/* The outermost fire flushes, also one that found its half full (a
+	 * signal handler filled it meanwhile). */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (b->depth == 1 &&
+	    (b->used[h] > USDT__BATCH_HALF - USDT__BATCH_LOW || ticks - b->first[h] > USDT__BATCH_AGE))
+		usdt__batch_flush(b);
 	b->depth = b->depth - 1;
 }
 #if defined(__GNUC__) && !defined(__clang__)

@@ -5,7 +5,10 @@
  * a forked child; it prints how many each fired. With "values", two events
  * of known values and strings and one without arguments, the last 200 ms
  * after the others, then _exit: no exit flush, the
- * age rule alone hands them over. With "refused", madvise fails (a seccomp
+ * age rule alone hands them over. With "overflow", a signal handler fills
+ * the half while a fire is in progress (the fire's string is on a page it
+ * cannot read until the handler lets it): padding, drops, the fire flushes
+ * the full half. With "refused", madvise fails (a seccomp
  * filter): the buffer is refused, fires go on, errno is kept. Static probes,
  * or with BATCH_DYNAMIC the same probes of a dynamic provider. */
 #include "usdt.h"
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -28,13 +32,14 @@
 #include "target.h"
 
 #ifdef BATCH_DYNAMIC
-static const usdt_probe *p_main, *p_signal, *p_thread, *p_child, *p_values, *p_zero;
+static const usdt_probe *p_main, *p_signal, *p_thread, *p_child, *p_values, *p_zero, *p_text;
 static usdt_provider *provider;
 
 static int load_provider(void)
 {
 	const enum usdt_type two[] = { USDT_INT32, USDT_INT64 };
 	const enum usdt_type unsigned_two[] = { USDT_INT32, USDT_UINT64 };
+	const enum usdt_type text[] = { USDT_STRING };
 	const enum usdt_type values[] = { USDT_INT8, USDT_UINT16, USDT_STRING, USDT_STRING,
 					  USDT_INT64 };
 	usdt_error err;
@@ -45,6 +50,7 @@ static int load_provider(void)
 	    !(p_child = usdt_probe_add(provider, "child", 2, two, &err)) ||
 	    !(p_values = usdt_probe_add(provider, "values", 5, values, &err)) ||
 	    !(p_zero = usdt_probe_add(provider, "zero", 0, NULL, &err)) ||
+	    !(p_text = usdt_probe_add(provider, "text", 1, text, &err)) ||
 	    usdt_provider_load(provider, &err) != 0) {
 		printf("provider: %s\n", err.message);
 		return -1;
@@ -59,6 +65,7 @@ USDT_STATIC_PROBE(p_child, usdt_batch_test, child, int, long);
 USDT_STATIC_PROBE(p_values, usdt_batch_test, values, int8_t, uint16_t, const char *, const char *,
 		  int64_t);
 USDT_STATIC_PROBE(p_zero, usdt_batch_test, zero);
+USDT_STATIC_PROBE(p_text, usdt_batch_test, text, const char *);
 #endif
 
 #define MAIN_FIRES 200000
@@ -134,6 +141,41 @@ static int values(void)
 	_exit(0);
 }
 
+#define OVERFLOW_FIRES 2000
+static char *hidden; /* a page holding "abc", unreadable until the fault */
+
+/* The fire of p_text faults reading its string: fire 2000 events of 40
+ * bytes, more than a half holds, then let the string be read. */
+static void on_fault(int sig)
+{
+	(void)sig;
+	for (int i = 0; i < OVERFLOW_FIRES; i++)
+		USDT_FIRE(p_signal, i, -4);
+	mprotect(hidden, 4096, PROT_READ);
+}
+
+static int overflow(void)
+{
+	const usdt_probe *const probes[] = { p_text, p_signal, p_main };
+	struct sigaction action;
+	if (wait_batching(probes, 3) != 0) {
+		printf("batching never switched on\n");
+		return 1;
+	}
+	hidden = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (hidden == MAP_FAILED)
+		return 1;
+	strcpy(hidden, "abc");
+	mprotect(hidden, 4096, PROT_NONE);
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = on_fault;
+	sigaction(SIGSEGV, &action, NULL);
+	USDT_FIRE(p_text, hidden); /* 40 bytes, like every other event here */
+	USDT_FIRE(p_main, 1, -1L);
+	printf("overflow fired=%d\n", 1 + OVERFLOW_FIRES + 1);
+	return 0;
+}
+
 /* Fires while madvise answers EPERM, as under a strict seccomp filter. */
 static int refused(void)
 {
@@ -180,6 +222,8 @@ int main(int argc, char **argv)
 		return values();
 	if (argc > 1 && strcmp(argv[1], "refused") == 0)
 		return refused();
+	if (argc > 1 && strcmp(argv[1], "overflow") == 0)
+		return overflow();
 	const usdt_probe *const all[] = { p_main, p_signal, p_thread, p_child };
 	if (wait_batching(all, 4) != 0) {
 		printf("batching never switched on\n");

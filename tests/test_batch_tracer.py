@@ -11,12 +11,16 @@ several sizes and signs and strings (one NULL) and one without arguments,
 the last fired through usdt_probe_fire 200 ms after the others, the target
 then leaving by _exit: all reach the tracer in one flush, made by the 100 ms
 rule at the last fire, byte for byte as docs/batching.md describes them.
-With "refused", madvise answers EPERM (a seccomp filter): the program fires
+With "overflow", a signal handler fires 2000 events while a fire is in
+progress (its string faults until the handler makes it readable): the half
+fills, a padding record closes it, the rest are dropped and counted, and the
+interrupted fire, finding no room, flushes the full half. With "refused",
+madvise answers EPERM (a seccomp filter): the program fires
 on, its errno untouched, and nothing is flushed. The target's probes are
 static, or with "dynamic" those of a dynamic provider
 (tests/batch_target.c).
 
-  test_batch_tracer.py TARGET static|dynamic batch|direct|values|refused
+  test_batch_tracer.py TARGET static|dynamic batch|direct|values|overflow|refused
 """
 
 import os
@@ -62,11 +66,23 @@ usdt:{binary}:usdt_batch:flush {{
 """
 
 
+OVERFLOW_SCRIPT = """
+usdt:{probes}:usdt_batch:usdt_batch_test__* {{ }}
+usdt:{binary}:usdt_batch:flush {{
+    printf("flush %d %d %lx\\n", arg1, arg5, *(uint64 *)(arg0 + 65520));
+}}
+"""
+
+
 def trace(target):
     # By path, without -p: the forked child is traced too.
     probes = target.value("provider") if dynamic else binary
-    text = VALUES_SCRIPT.format(probes=probes, binary=binary, words=WORDS) \
-        if mode == "values" else script(probes)
+    if mode == "values":
+        text = VALUES_SCRIPT.format(probes=probes, binary=binary, words=WORDS)
+    elif mode == "overflow":
+        text = OVERFLOW_SCRIPT.format(probes=probes, binary=binary)
+    else:
+        text = script(probes)
     proc = tracing.bpftrace_start(text, target=target)
     try:
         target.finish()
@@ -124,8 +140,29 @@ def check_values(output):
     print(f"ok: three records byte for byte in one flush by the 100 ms rule, {ticks} ticks apart")
 
 
+def check_overflow(output):
+    flushes = [[int(w, 16) if i == 2 else int(w) for i, w in enumerate(words)]
+               for words in tracing.lines_starting(output, "flush ")]
+    # 1638 events of 40 bytes fit in 65536 bytes, then 16 bytes of padding;
+    # 2000 - 1638 handler events and the interrupted fire are dropped; the
+    # last event goes to the next half, flushed at exit.
+    fit = (65536 - 16) // EVENT
+    dropped = OVERFLOW_FIRES + 1 - fit
+    check(len(flushes) == 2 and flushes[0][:2] == [65536, dropped] and
+          flushes[0][2] == 16 | 2 << 16 and flushes[1][:2] == [EVENT, dropped],
+          f"flushes {flushes}, expected 65536 bytes ending in 16 bytes of padding, then "
+          f"{EVENT}, both with {dropped} dropped:\n{output}")
+    check(target.value("fired") == str(OVERFLOW_FIRES + 2), f"target: {target.lines}")
+    print(f"ok: a full half ({fit} events, padding) flushed by the interrupted fire, "
+          f"{dropped} drops counted")
+
+
+OVERFLOW_FIRES = 2000
 target, output = tracing.run_traced(
-    [binary] + ([mode] if mode in ("values", "refused") else []), trace)
+    [binary] + ([mode] if mode in ("values", "overflow", "refused") else []), trace)
+if mode == "overflow":
+    check_overflow(output)
+    sys.exit(0)
 if mode == "values":
     check_values(output)
     sys.exit(0)
