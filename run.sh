@@ -2,7 +2,8 @@
 # run.sh demo | test | test-kernels [KERNEL...] | bench
 #
 # On Debian as root: installs what is missing, builds with meson and runs
-#   demo   the latency example under bpftrace, showing what the tracer saw
+#   demo   the latency example under bpftrace, showing what the tracer saw,
+#          then recorded by usdt-record
 #   test   the whole test suite: normal build, ASan+UBSan build, valgrind,
 #          aarch64 under qemu-user; tracer tests attach bpftrace for real;
 #          the tracer tests on three of Debian's kernels under qemu
@@ -14,6 +15,8 @@ set -eu
 cd "$(dirname "$0")"
 
 BASE_PACKAGES="gcc pkg-config meson ninja-build python3 systemtap-sdt-dev libelf-dev bpftrace"
+# usdt-record (tools/usdt-record): its BPF program is built by clang.
+RECORD_PACKAGES="clang libbpf-dev"
 TEST_PACKAGES="g++ clang lld mold make libbpf-dev valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 # gdb for its probe tests; 32-bit headers for the -m32 compile matrix (not
 # gcc-multilib, which conflicts with gcc-aarch64-linux-gnu on Debian 12).
@@ -104,15 +107,21 @@ EOF
 
 case "${1:-}" in
 demo)
-	install $BASE_PACKAGES
+	install $BASE_PACKAGES $RECORD_PACKAGES
 	setup build
 	# bpftrace attaches uprobes through tracefs.
 	[ -e /sys/kernel/tracing/uprobe_events ] || mount -t tracefs nodev /sys/kernel/tracing
 	python3 examples/run.py latency build/examples/latency
+	# The same probes recorded in batch mode: the program hands its events
+	# over in batches, one kernel entry per batch (docs/batching.md).
+	echo
+	echo "usdt-record -c 'latency --count 300' --hist 0 'latency:*'"
+	build/tools/usdt-record/usdt-record -c "build/examples/latency --count 300" --hist 0 'latency:*' 2>&1 |
+		grep -v -e '^latency (pid' -e 'bpftrace examples' -e '^served'
 	;;
 test)
-	install $BASE_PACKAGES $TEST_PACKAGES $CONSUMER_PACKAGES $MATRIX_PACKAGES $KERNEL_PACKAGES \
-		$(node_packages)
+	install $BASE_PACKAGES $RECORD_PACKAGES $TEST_PACKAGES $CONSUMER_PACKAGES $MATRIX_PACKAGES \
+		$KERNEL_PACKAGES $(node_packages)
 	aarch64_sysroot
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	# Newer Debian releases' tracers and compilers (tests/debian.py), fetched

@@ -38,6 +38,7 @@
 
 #ifdef RECORD_DYNAMIC
 static const usdt_probe *p_ints, *p_strs, *p_twelve, *p_signal;
+static usdt_provider *provider;
 
 static int record_load(void)
 {
@@ -45,7 +46,6 @@ static int record_load(void)
 	const enum usdt_type strs[] = { USDT_STRING, USDT_INT32, USDT_STRING };
 	const enum usdt_type sig[] = { USDT_INT32, USDT_STRING };
 	enum usdt_type twelve[12];
-	usdt_provider *provider;
 	usdt_error err;
 
 	for (int i = 0; i < 12; i++)
@@ -61,6 +61,12 @@ static int record_load(void)
 	}
 	return 0;
 }
+
+/* Every thread that fired has exited: its events are flushed. */
+static void record_unload(void)
+{
+	usdt_provider_destroy(provider);
+}
 #else
 USDT_STATIC_PROBE(p_ints, record_test, ints, int, long, unsigned long long, short);
 USDT_STATIC_PROBE(p_strs, record_test, strs, const char *, int, const char *);
@@ -71,6 +77,10 @@ USDT_STATIC_PROBE(p_signal, record_test, signal, int, const char *);
 static int record_load(void)
 {
 	return 0;
+}
+
+static void record_unload(void)
+{
 }
 #endif
 
@@ -252,6 +262,7 @@ int main(int argc, char **argv)
 	pthread_join(helper, NULL);
 	for (int t = 0; t < THREADS; t++)
 		pthread_join(workers[t].thread, NULL);
+	record_unload();
 	for (int t = 0; t < THREADS; t++)
 		print_log(&workers[t]);
 	return 0;

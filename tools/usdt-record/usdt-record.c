@@ -928,6 +928,12 @@ static int rec_compare_stat_names(const void *a, const void *b)
 	return strcmp(rec_name_of(x->id), rec_name_of(y->id));
 }
 
+/* 2^bit as bpftrace writes histogram bounds: 512, 1K, 2M, 16E. */
+static void rec_power_of_two(char *text, size_t size, int bit)
+{
+	snprintf(text, size, "%llu%.1s", 1ull << bit % 10, &"\0KMGTPE"[bit / 10]);
+}
+
 static void rec_print_hist(const struct rec_stat *stat)
 {
 	uint64_t most = stat->negative > stat->missing ? stat->negative : stat->missing;
@@ -946,13 +952,14 @@ static void rec_print_hist(const struct rec_stat *stat)
 		printf("  (..., 0)            %10" PRIu64 " |%-40.*s|\n", stat->negative,
 		       (int)(40 * stat->negative / most), "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
 	for (int b = first; b <= last; b++) {
-		char range[48];
+		char range[48], low[16], high[16];
 
-		if (b == 0)
-			snprintf(range, sizeof(range), "[0]");
-		else
-			snprintf(range, sizeof(range), "[%" PRIu64 ", %" PRIu64 ")", (uint64_t)1 << (b - 1),
-				 b == 64 ? UINT64_MAX : (uint64_t)1 << b);
+		snprintf(range, sizeof(range), "[0]");
+		if (b > 0) {
+			rec_power_of_two(low, sizeof(low), b - 1);
+			rec_power_of_two(high, sizeof(high), b);
+			snprintf(range, sizeof(range), "[%s, %s)", low, high);
+		}
 		printf("  %-20s%10" PRIu64 " |%-40.*s|\n", range, stat->buckets[b],
 		       (int)(40 * stat->buckets[b] / most), "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
 	}
@@ -1252,6 +1259,34 @@ static void rec_check_found(const char *who)
 			rec.unbatchable ? " (matching probes without a semaphore cannot batch)" : "");
 }
 
+/* Frees what the run gathered (the ring buffer and the BPF object last). */
+static void rec_free(void)
+{
+	for (size_t i = 0; i < rec.nobjects; i++) {
+		for (size_t n = 0; n < rec.objects[i].nnotes; n++) {
+			free(rec.objects[i].notes[n].provider);
+			free(rec.objects[i].notes[n].name);
+		}
+		free(rec.objects[i].notes);
+		free(rec.objects[i].loads);
+		free(rec.objects[i].path);
+	}
+	for (size_t i = 0; i < rec.nprobes; i++)
+		free(rec.probes[i].name);
+	for (size_t i = 0; i < rec.nflushes; i++)
+		free(rec.flushes[i]);
+	free(rec.objects);
+	free(rec.probes);
+	free(rec.flushes);
+	free(rec.streams);
+	free(rec.stats);
+	free(rec.flush_links);
+	free(rec.companion_links);
+	free(rec_names);
+	ring_buffer__free(rec.ring);
+	bpf_object__close(rec.bpf);
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = rec_on_signal };
@@ -1339,5 +1374,6 @@ int main(int argc, char **argv)
 	if (rec.malformed || rec.unreadable)
 		fprintf(stderr, "usdt-record: %" PRIu64 " malformed and %" PRIu64
 				" unreadable buffers skipped\n", rec.malformed, rec.unreadable);
+	rec_free();
 	return 0;
 }
