@@ -1187,11 +1187,16 @@ int usdt__pthread_key_create(unsigned *, void (*)(void *)) __asm__("pthread_key_
 int usdt__pthread_setspecific(unsigned, const void *) __asm__("pthread_setspecific");
 int usdt__atexit(void (*)(void)) __asm__("atexit");
 
-/* Shared by every unit of a link: the thread's buffer (or 1 while it is
- * being made, 2 if it could not be), the thread-exit key and its once flag,
- * and the flush probe's semaphore. */
-extern __thread struct usdt__batch *usdt__batch_self;
-__attribute__((weak, visibility("hidden"))) __thread struct usdt__batch *usdt__batch_self;
+/* Shared by every unit of a link: the thread's buffer's address (or below
+ * USDT__BATCH_NONE: 0 before it, USDT__BATCH_REFUSED if it could not be
+ * made, USDT__BATCH_MAKING plus the events signal handlers fired while it
+ * was being made, counted as drops once it is), the thread-exit key and its
+ * once flag, and the flush probe's semaphore. */
+#define USDT__BATCH_REFUSED 1u
+#define USDT__BATCH_MAKING 2u
+#define USDT__BATCH_NONE 4096u /* no mapping is below */
+extern __thread uintptr_t usdt__batch_self;
+__attribute__((weak, visibility("hidden"))) __thread uintptr_t usdt__batch_self;
 extern int usdt__batch_once;
 __attribute__((weak, visibility("hidden"))) int usdt__batch_once;
 extern int usdt__batch_ready;
@@ -1283,9 +1288,8 @@ static __inline__ __attribute__((unused)) void usdt__batch_thread_exit(void *buf
 }
 static __inline__ __attribute__((unused)) void usdt__batch_exit(void)
 {
-	struct usdt__batch *b = usdt__batch_self;
-	if (USDT__RECAST(uintptr_t, b) > 2)
-		usdt__batch_drain(b);
+	if (usdt__batch_self >= USDT__BATCH_NONE)
+		usdt__batch_drain(USDT__RECAST(struct usdt__batch *, usdt__batch_self));
 }
 static __inline__ __attribute__((unused)) void usdt__batch_setup(void)
 {
@@ -1295,31 +1299,42 @@ static __inline__ __attribute__((unused)) void usdt__batch_setup(void)
 
 /* The thread's first batched fire maps its buffer: mmap, madvise and
  * nothing else but what pthread_once and pthread_setspecific need, once.
- * NULL if refused (then never tried again on this thread) or if a signal
- * handler fires while the thread is making it. errno is kept. */
+ * NULL if refused (then never tried again on this thread), or for a signal
+ * handler's fire while the thread is making it, which counts as a drop (an
+ * atomic add: the handler may be interrupted by another). errno is kept. */
 static USDT__IF_UNUSED_O0 __attribute__((noinline, cold, unused)) struct usdt__batch *
 usdt__batch_open(void)
 {
 	const int saved = *usdt__errno();
 	const unsigned long size = sizeof(struct usdt__batch);
+	uintptr_t lost;
 	void *p;
-	if (usdt__batch_self)
+	if (usdt__batch_self >= USDT__BATCH_MAKING) {
+		if (usdt__batch_self < USDT__BATCH_NONE / 2)
+			__atomic_fetch_add(&usdt__batch_self, 1, __ATOMIC_RELAXED);
 		return 0;
-	usdt__batch_self = USDT__RECAST(struct usdt__batch *, USDT__CAST(uintptr_t, 1));
+	}
+	if (usdt__batch_self == USDT__BATCH_REFUSED)
+		return 0;
+	usdt__batch_self = USDT__BATCH_MAKING;
 	if (usdt__pthread_once(&usdt__batch_once, usdt__batch_setup) == 0 && usdt__batch_ready) {
 		p = usdt__mmap(0, size, 3 /* PROT_READ|PROT_WRITE */,
 			       0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
 		if (p != USDT__RECAST(void *, USDT__CAST(intptr_t, -1))) {
 			if (usdt__madvise(p, size, 18 /* MADV_WIPEONFORK */) == 0 &&
 			    usdt__pthread_setspecific(usdt__batch_key, p) == 0) {
-				usdt__batch_self = USDT__CAST(struct usdt__batch *, p);
+				/* One instruction: a handler sees the count or the buffer. */
+				lost = __atomic_exchange_n(&usdt__batch_self,
+							   USDT__RECAST(uintptr_t, p), __ATOMIC_RELAXED);
+				usdt__batch_add(&USDT__CAST(struct usdt__batch *, p)->dropped,
+						lost - USDT__BATCH_MAKING);
 				*usdt__errno() = saved;
-				return usdt__batch_self;
+				return USDT__CAST(struct usdt__batch *, p);
 			}
 			usdt__munmap(p, size);
 		}
 	}
-	usdt__batch_self = USDT__RECAST(struct usdt__batch *, USDT__CAST(uintptr_t, 2));
+	usdt__batch_self = USDT__BATCH_REFUSED;
 	*usdt__errno() = saved;
 	return 0;
 }
@@ -1336,11 +1351,11 @@ static USDT__IF_UNUSED_O0 __attribute__((noinline, unused)) void
 usdt__batch_record(const volatile unsigned short *id, unsigned argc, unsigned strings,
 		   const usdt__u64 *args)
 {
-	struct usdt__batch *b = usdt__batch_self;
+	struct usdt__batch *b = USDT__RECAST(struct usdt__batch *, usdt__batch_self);
 	usdt__u64 length[12], size = 24 + 8 * USDT__CAST(usdt__u64, argc), at, ticks, *record;
 	unsigned char *bytes;
 	unsigned i, h;
-	if (USDT__RECAST(uintptr_t, b) <= 2) {
+	if (usdt__batch_self < USDT__BATCH_NONE) {
 		if (!usdt__batch_flush_semaphore || !(b = usdt__batch_open()))
 			return;
 	}

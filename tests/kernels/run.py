@@ -47,7 +47,9 @@ KERNELS = [
 ROOT_PACKAGES = "bpftrace,python3,libelf1,libbpf1"
 # The meson tests the guest runs (they skip nothing: CI=true inside).
 TESTS = ["static probes under bpftrace", "dynamic probes under bpftrace and libbpf",
-         "probe sites on this kernel", "probes under seccomp filters"]
+         "probe sites on this kernel", "probes under seccomp filters",
+         "static probes batched under bpftrace, batch",
+         "dynamic probes batched under bpftrace, batch"]
 BOOT_TIMEOUT = 1500
 
 
