@@ -2,7 +2,10 @@
  * batched probes with integers of several types, strings (quotes, control
  * bytes, UTF-8, NULL, one longer than the 255 bytes kept) and 12 arguments,
  * while a signal handler fires another probe on the same threads. Static
- * probes, or with RECORD_DYNAMIC the same probes of a dynamic provider.
+ * probes, or with RECORD_DYNAMIC the same probes of a dynamic provider, one
+ * of them fired every other time through libusdt's usdt_probe_fire: the events
+ * of one thread then come from two runtimes (this executable's and libusdt's),
+ * whose buffers usdt-record merges by time.
  *
  *   record_target [FIRES]
  *
@@ -10,8 +13,8 @@
  * then each thread fires FIRES times (default 5000) in phase A, notes the
  * clock, sleeps 2 ms, notes it again and fires until it has fired 2 * FIRES
  * times and its signal handler at least SIGNALS_MIN times (phase B). At the
- * end it prints its log, every event in the format of usdt-record's text
- * lines without the time:
+ * end it prints its log, every event as usdt-record's text lines show it,
+ * without the time, but each string as s:HEX (its bytes) or NULL:
  *   thread T tid=TID a=FIRES t1=NS t2=NS fires=N signals=M
  *   fire TID provider:name ARG...       in the order the thread fired
  *   sigfire TID provider:name ARG...    in the order its handler fired */
@@ -120,7 +123,17 @@ static int64_t now_ns(void)
 
 static void fire(int t, int i)
 {
-	USDT_FIRE(p_ints, v_int(t, i), v_long(t, i), v_ull(t, i), v_short(t, i));
+#ifdef RECORD_DYNAMIC
+	/* Every other one through libusdt, as bindings fire: its runtime, not
+	 * this executable's, records it, in a buffer of its own. */
+	const uint64_t args[] = { (uint64_t)v_int(t, i), (uint64_t)v_long(t, i), v_ull(t, i),
+				  (uint64_t)v_short(t, i) };
+
+	if (i % 2)
+		usdt_probe_fire(p_ints, 4, args);
+	else
+#endif
+		USDT_FIRE(p_ints, v_int(t, i), v_long(t, i), v_ull(t, i), v_short(t, i));
 	USDT_FIRE(p_strs, v_str(i, 0), i, v_str(i, 3));
 	if (i % 16 == 0)
 		USDT_FIRE(p_twelve, (long)i, 1L, -2L, 3L, -4L, 5L, -6L, 7L, -8L, 9L, -10L, (long)t);
@@ -142,9 +155,9 @@ static void *work(void *arg)
 
 	self = w;
 	w->tid = (int)syscall(SYS_gettid);
-	/* The first batched fire maps the thread's buffer: a handler's fire
-	 * during that mapping is lost (the runtime's limit), so signals start
-	 * after it. */
+	/* A handler that fires while the thread's first batched fire maps its
+	 * buffer records nothing, and nothing counts it (usdt__batch_open):
+	 * signals start after that fire. */
 	fire(w->index, 0);
 	w->started = 1;
 	for (i = 1; i < a; i++)
@@ -180,6 +193,8 @@ static void *signaller(void *arg)
 	return NULL;
 }
 
+/* A string argument as "s:" and its bytes in hex, those a batched event
+ * keeps; NULL as NULL. */
 static void print_string(const char *s)
 {
 	size_t n;
@@ -189,21 +204,12 @@ static void print_string(const char *s)
 		return;
 	}
 	n = strlen(s) < STRING_MAX ? strlen(s) : STRING_MAX;
-	fputs(" \"", stdout);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c > 0x7e)
-			printf("\\x%02x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
+	fputs(" s:", stdout);
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", (unsigned char)s[i]);
 }
 
-/* Every argument as usdt-record prints it: a 64-bit signed decimal. */
+/* Every integer as usdt-record prints it: a 64-bit signed decimal. */
 static void print_log(const struct worker *w)
 {
 	printf("thread %d tid=%d a=%d t1=%" PRId64 " t2=%" PRId64 " fires=%d signals=%d\n", w->index,

@@ -70,6 +70,9 @@ def check_installed(destdir):
             "libusdt.a", "libusdt.so", f"libusdt.so.{abi}", f"libusdt.so.{version}",
             "pkgconfig/usdt.pc", "pkgconfig/usdt-dynamic.pc")} | {
         os.path.join(bindir, "usdt-dtrace")}
+    # usdt-record, where the build has it (clang and libbpf found).
+    if os.path.exists(os.path.join(build, "tools", "usdt-record", "usdt-record")):
+        expected.add(os.path.join(bindir, "usdt-record"))
     # The CMake package: under libdir, or lib where CMake would not search
     # libdir (lib64 on Debian); find_package is tried in the cmake modes.
     cmake_dirs = {os.path.join(d, "cmake", "usdt") for d in (libdir, os.path.join(prefix, "lib"))}

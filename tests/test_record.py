@@ -67,17 +67,29 @@ class Recorder:
         print(f"{received} events in {flushes} flushes")
 
 
+def quoted(data):
+    """A string argument as usdt-record's text lines show it."""
+    return '"' + "".join(f"\\{chr(b)}" if chr(b) in '"\\' else chr(b) if 0x20 <= b <= 0x7e
+                         else f"\\x{b:02x}" for b in data) + '"'
+
+
+def log_token(word):
+    """A word of the target's log as usdt-record shows it: s:HEX is a string."""
+    return quoted(bytes.fromhex(word[2:])) if word.startswith("s:") else word
+
+
 def parse_log(lines):
     """The target's log: {tid: (thread fields, fires, signal fires)}, each
-    fire a tuple of words (probe name, argument tokens)."""
+    fire a tuple of words (probe name, argument tokens as usdt-record shows
+    them)."""
     threads = {}
     for line in lines:
         if line.startswith("thread "):
             fields = dict(word.split("=") for word in line.split()[2:])
             threads[int(fields["tid"])] = ({k: int(v) for k, v in fields.items()}, [], [])
         elif line.startswith(("fire ", "sigfire ")):
-            kind, tid, *words = tracing._split_args(line)
-            threads[int(tid)][1 if kind == "fire" else 2].append(tuple(words))
+            kind, tid, *words = line.split()
+            threads[int(tid)][1 if kind == "fire" else 2].append(tuple(map(log_token, words)))
     check(threads, f"the target printed no log: {lines[:20]}")
     return threads
 
@@ -174,9 +186,7 @@ with provider:
     for tid, fired in log:
         print(f"thread x tid={tid}")
         for value, word, big in fired:
-            text = "NULL" if word is None else '"' + "".join(
-                "\\" + c if c in '"\\' else c if 0x20 <= ord(c) <= 0x7e else "".join(
-                    f"\\x{b:02x}" for b in c.encode()) for c in word) + '"'
+            text = "NULL" if word is None else "s:" + word.encode().hex()
             big = big - 2**64 if big >= 2**63 else big
             print(f"fire {tid} record_py:event {value} {text} {big}")
 '''
@@ -282,13 +292,13 @@ def run_formats():
 
 
 def json_token(value):
-    """A JSON argument as usdt-record's text line shows it."""
+    """A JSON argument as usdt-record's text line shows it (a byte outside
+    printable ASCII is \\u00HH there)."""
     if value is None:
         return "NULL"
     if isinstance(value, int):
         return str(value)
-    return '"' + "".join("\\" + c if c in '"\\' else c if 0x20 <= ord(c) <= 0x7e
-                         else f"\\x{ord(c):02x}" for c in value) + '"'
+    return quoted(value.encode("latin-1"))
 
 
 def run_errors():

@@ -49,7 +49,7 @@ ROOT_PACKAGES = "bpftrace,python3,libelf1,libbpf1"
 TESTS = ["static probes under bpftrace", "dynamic probes under bpftrace and libbpf",
          "probe sites on this kernel", "probes under seccomp filters",
          "static probes batched under bpftrace, batch",
-         "dynamic probes batched under bpftrace, batch"]
+         "dynamic probes batched under bpftrace, batch", "usdt-record, static"]
 BOOT_TIMEOUT = 1500
 
 

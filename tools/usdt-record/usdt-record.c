@@ -64,8 +64,10 @@ struct rec_object {
 	size_t nnotes;
 	GElf_Phdr *loads;
 	size_t nloads;
-	int bias_known;
-	uint64_t bias; /* address in the process = link-time address + bias */
+	/* address in the process = link-time address + bias, one bias per
+	 * time the file is loaded (one provider file can be loaded twice) */
+	uint64_t *biases;
+	size_t nbiases, biases_room;
 	int runtime;   /* has a flush probe, attached */
 };
 
@@ -91,7 +93,7 @@ struct rec_stream {
 };
 
 struct rec_event {
-	uint64_t key; /* the time, raised to keep a stream's order */
+	uint64_t key; /* the ticks, raised to keep a stream's order */
 	uint64_t ns;
 	uint32_t stream;
 	uint32_t pid, tid;
@@ -124,7 +126,7 @@ static struct {
 	size_t nobjects;
 	struct rec_probe *probes;
 	size_t nprobes;
-	size_t unbatchable; /* matching probes without a companion note */
+	size_t unbatchable; /* matching probe notes without a companion note */
 	pid_t child;
 	int child_status;
 
@@ -147,26 +149,30 @@ static void rec_on_signal(int signo)
 	rec_stop = 1;
 }
 
+static void rec_say(const char *fmt, va_list args)
+{
+	fputs("usdt-record: ", stderr);
+	vfprintf(stderr, fmt, args);
+	fputc('\n', stderr);
+}
+
 static void rec_error(const char *fmt, ...)
 {
 	va_list args;
 
-	fputs("usdt-record: ", stderr);
 	va_start(args, fmt);
-	vfprintf(stderr, fmt, args);
+	rec_say(fmt, args);
 	va_end(args);
-	fputc('\n', stderr);
 }
 
+/* Says why and exits, killing a command of -c that is still waiting. */
 static void rec_die(int status, const char *fmt, ...)
 {
 	va_list args;
 
-	fputs("usdt-record: ", stderr);
 	va_start(args, fmt);
-	vfprintf(stderr, fmt, args);
+	rec_say(fmt, args);
 	va_end(args);
-	fputc('\n', stderr);
 	if (rec.child > 0)
 		kill(rec.child, SIGKILL);
 	exit(status);
@@ -207,14 +213,22 @@ struct rec_clock_pair {
 	uint64_t ns, ticks;
 };
 
+/* A (CLOCK_MONOTONIC, TSC) pair: of 16 tries, the one whose two clock
+ * reads around the TSC read were closest (not preempted). */
 static struct rec_clock_pair rec_clock_sample(void)
 {
 	struct rec_clock_pair pair = { 0, 0 };
 #if defined(__x86_64__)
-	uint64_t before = rec_now_ns();
+	uint64_t best = UINT64_MAX;
 
-	pair.ticks = __builtin_ia32_rdtsc();
-	pair.ns = before + (rec_now_ns() - before) / 2;
+	for (int i = 0; i < 16; i++) {
+		uint64_t before = rec_now_ns(), ticks = __builtin_ia32_rdtsc(), after = rec_now_ns();
+
+		if (after - before < best) {
+			best = after - before;
+			pair = (struct rec_clock_pair){ before + best / 2, ticks };
+		}
+	}
 #endif
 	return pair;
 }
@@ -316,18 +330,27 @@ static int rec_file_offset(const struct rec_object *obj, uint64_t addr, uint64_t
 	return -1;
 }
 
+static void rec_add_bias(struct rec_object *obj, uint64_t bias)
+{
+	for (size_t i = 0; i < obj->nbiases; i++)
+		if (obj->biases[i] == bias)
+			return;
+	obj->biases = rec_grow(obj->biases, obj->nbiases, &obj->biases_room, sizeof(bias));
+	obj->biases[obj->nbiases++] = bias;
+}
+
 /* The load bias from one line of /proc/PID/maps: START maps file offset PGOFF. */
 static void rec_bias_from_mapping(struct rec_object *obj, uint64_t start, uint64_t pgoff)
 {
 	const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 
-	for (size_t i = 0; !obj->bias_known && i < obj->nloads; i++) {
+	for (size_t i = 0; i < obj->nloads; i++) {
 		const GElf_Phdr *load = &obj->loads[i];
 
 		if (pgoff >= (load->p_offset & ~(page - 1)) &&
 		    pgoff < load->p_offset + load->p_filesz) {
-			obj->bias = start - (load->p_vaddr - load->p_offset + pgoff);
-			obj->bias_known = 1;
+			rec_add_bias(obj, start - (load->p_vaddr - load->p_offset + pgoff));
+			return;
 		}
 	}
 }
@@ -378,6 +401,15 @@ static const struct rec_note *rec_probe_of(const struct rec_object *obj,
 		    strcmp(obj->notes[i].provider, "usdt_batch") != 0)
 			return &obj->notes[i];
 	return NULL;
+}
+
+static int rec_has_companion(const struct rec_object *obj, const struct rec_note *probe)
+{
+	for (size_t i = 0; probe->sem && i < obj->nnotes; i++)
+		if (obj->notes[i].sem == probe->sem + 2 &&
+		    strcmp(obj->notes[i].provider, "usdt_batch") == 0)
+			return 1;
+	return 0;
 }
 
 static void rec_attach_companion(size_t index, const struct rec_note *companion,
@@ -444,7 +476,7 @@ static void rec_attach_companions(size_t index)
 			continue;
 		}
 		snprintf(name, sizeof(name), "%s:%s", note->provider, note->name);
-		if (rec_matches(name) && !note->sem)
+		if (rec_matches(name) && !rec_has_companion(obj, note))
 			rec.unbatchable++;
 	}
 }
@@ -692,16 +724,16 @@ static int rec_on_flush(void *ctx, void *data, size_t size)
 		rec.unreadable++;
 		return 0;
 	}
-	/* The runtime's own object: its load bias is where its flush site sits. */
-	if (flush->runtime < rec.nobjects && !rec.objects[flush->runtime].bias_known) {
+	/* A runtime's object not seen in the maps yet (-c, an executable that
+	 * exits before a rescan): its load bias is where its flush site sits. */
+	if (flush->runtime < rec.nobjects && !rec.objects[flush->runtime].nbiases) {
 		struct rec_object *obj = &rec.objects[flush->runtime];
 
 		for (size_t i = 0; i < obj->nnotes; i++)
 			if (strcmp(obj->notes[i].provider, "usdt_batch") == 0 &&
 			    strcmp(obj->notes[i].name, "flush") == 0 &&
 			    (flush->ip - obj->notes[i].pc) % 4096 == 0) {
-				obj->bias = flush->ip - obj->notes[i].pc;
-				obj->bias_known = 1;
+				rec_add_bias(obj, flush->ip - obj->notes[i].pc);
 				break;
 			}
 	}
@@ -738,15 +770,19 @@ static int rec_compare_names(const void *a, const void *b)
 
 static void rec_resolve_names(void)
 {
-	rec_names = calloc(rec.nprobes + 1, sizeof(*rec_names));
+	size_t n = 1;
+
+	for (size_t i = 0; i < rec.nprobes; i++)
+		n += rec.objects[rec.probes[i].object].nbiases;
+	rec_names = calloc(n, sizeof(*rec_names));
 	if (!rec_names)
 		rec_die(REC_EXIT_FAILURE, "out of memory");
 	for (size_t i = 0; i < rec.nprobes; i++) {
 		const struct rec_object *obj = &rec.objects[rec.probes[i].object];
 
-		if (obj->bias_known)
-			rec_names[rec_nnames++] =
-				(struct rec_name){ rec.probes[i].sem + obj->bias, rec.probes[i].name };
+		for (size_t b = 0; b < obj->nbiases; b++)
+			rec_names[rec_nnames++] = (struct rec_name){ rec.probes[i].sem + obj->biases[b],
+								     rec.probes[i].name };
 	}
 	qsort(rec_names, rec_nnames, sizeof(*rec_names), rec_compare_names);
 }
@@ -762,16 +798,49 @@ static const char *rec_name_of(uint64_t id)
 
 /* ---- Output ---- */
 
+/* TSC ticks to CLOCK_MONOTONIC: ns = base_ns + (ticks - base_ticks) * rate,
+ * one line for the whole run (every thread, every runtime), the rate measured
+ * by the tool over its run, base_ns the least any flush's anchor pair gives:
+ * a flush preempted between reading its two clocks (ticks first) gives a late
+ * anchor, never an early one. */
+static struct rec_clock_pair rec_base;
+
+static void rec_fit_clock(void)
+{
+	int have = 0;
+
+	for (size_t i = 0; i < rec.nflushes; i++) {
+		const struct usdt_record_flush *flush = rec.flushes[i];
+		int64_t behind;
+		uint64_t ns;
+
+		if (flush->clock != 1)
+			continue;
+		if (!have) {
+			rec_base = (struct rec_clock_pair){ flush->anchor_ns, flush->anchor_ticks };
+			have = 1;
+			continue;
+		}
+		behind = (int64_t)(flush->anchor_ticks - rec_base.ticks);
+		ns = flush->anchor_ns - (uint64_t)(int64_t)((double)behind * rec.ns_per_tick);
+		if (ns < rec_base.ns)
+			rec_base.ns = ns;
+	}
+}
+
+static uint64_t rec_ticks_to_ns(uint64_t ticks)
+{
+	int64_t since = (int64_t)(ticks - rec_base.ticks);
+
+	return rec_base.ns + (uint64_t)(int64_t)((double)since * rec.ns_per_tick);
+}
+
 static uint64_t rec_event_ns(const struct usdt_record_flush *flush, const uint8_t *record)
 {
 	uint64_t ticks;
-	int64_t behind;
 
 	memcpy(&ticks, record + 16, 8);
-	if (flush->clock != 1)
-		return ticks;
-	behind = (int64_t)(flush->anchor_ticks - ticks);
-	return flush->anchor_ns - (uint64_t)(int64_t)((double)behind * rec.ns_per_tick);
+	return flush->clock == 1 ? rec_ticks_to_ns(ticks) : ticks;
 }
 
 static struct rec_event *rec_events_ordered(size_t *count)
@@ -792,16 +861,21 @@ static struct rec_event *rec_events_ordered(size_t *count)
 		for (size_t i = 0; i < nrecords; i++) {
 			const uint8_t *record = flush->data + offset;
 			struct rec_event *e = &events[n];
+			uint64_t ticks;
 			uint16_t size;
 
 			memcpy(&size, record, 2);
 			offset += size;
 			if (!rec_name_of(rec_id(record)))
 				continue; /* switched on by another consumer */
+			memcpy(&ticks, record + 16, 8);
 			e->ns = rec_event_ns(flush, record);
-			/* A signal handler's event may carry an earlier time than the
-			 * one it interrupted: the stream's order wins. */
-			e->key = e->ns > stream->last_key ? e->ns : stream->last_key;
+			/* Sorted by ticks, one clock for all runtimes and threads (each
+			 * flush's anchor pair is read a few ns apart, so converted
+			 * times of two runtimes could swap close events). A signal
+			 * handler's event may carry an earlier time than the one it
+			 * interrupted: the stream's order wins. */
+			e->key = ticks > stream->last_key ? ticks : stream->last_key;
 			stream->last_key = e->key;
 			e->stream = index;
 			e->pid = flush->pid;
@@ -1256,7 +1330,8 @@ static void rec_check_found(const char *who)
 	if (!rec.nprobes)
 		rec_die(REC_EXIT_BAD_INPUT, "no batched probe in %s matches %s%s%s", who,
 			rec.patterns[0], rec.npatterns > 1 ? " ..." : "",
-			rec.unbatchable ? " (matching probes without a semaphore cannot batch)" : "");
+			rec.unbatchable ? " (probes that match have no usdt_batch companion note: "
+					  "they cannot batch)" : "");
 }
 
 /* Frees what the run gathered (the ring buffer and the BPF object last). */
@@ -1269,6 +1344,7 @@ static void rec_free(void)
 		}
 		free(rec.objects[i].notes);
 		free(rec.objects[i].loads);
+		free(rec.objects[i].biases);
 		free(rec.objects[i].path);
 	}
 	for (size_t i = 0; i < rec.nprobes; i++)
@@ -1351,6 +1427,7 @@ int main(int argc, char **argv)
 	if (rec.output == REC_COUNT || rec.output == REC_HIST) {
 		rec_print_stats();
 	} else {
+		rec_fit_clock();
 		events = rec_events_ordered(&n);
 		qsort(events, n, sizeof(*events), rec_compare_events);
 		if (rec.output == REC_JSON)
