@@ -156,8 +156,7 @@ static void *work(void *arg)
 	self = w;
 	w->tid = (int)syscall(SYS_gettid);
 	/* A handler that fires while the thread's first batched fire maps its
-	 * buffer records nothing, and nothing counts it (usdt__batch_open):
-	 * signals start after that fire. */
+	 * buffer records nothing (a counted drop): signals start after it. */
 	fire(w->index, 0);
 	w->started = 1;
 	for (i = 1; i < a; i++)
