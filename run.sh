@@ -171,7 +171,9 @@ test-kernels)
 	python3 tests/kernels/run.py build "$@"
 	;;
 bench)
-	install $BASE_PACKAGES valgrind $CONSUMER_PACKAGES $(node_packages)
+	# usdt-record (clang, libbpf), and LTTng-UST, which batched probes are
+	# measured against.
+	install $BASE_PACKAGES $RECORD_PACKAGES valgrind $CONSUMER_PACKAGES $(node_packages) liblttng-ust-dev lttng-tools
 	setup build-bench --buildtype=release
 	python3 bench/run.py build-bench
 	;;

@@ -1343,7 +1343,13 @@ usdt__batch_open(void)
 }
 
 /* Record a fire of the probe whose semaphore pair is at id: argc values,
- * those of the bits of strings being string addresses. */
+ * those of the bits of strings being string addresses. gcc -O3 (12) takes
+ * the lengths of the strings, each set in the first loop, for unset in the
+ * second. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 static USDT__IF_UNUSED_O0 __attribute__((noinline, unused)) void
 usdt__batch_record(const volatile unsigned short *id, unsigned argc, unsigned strings,
 		   const usdt__u64 *args)
@@ -1420,6 +1426,9 @@ usdt__batch_record(const volatile unsigned short *id, unsigned argc, unsigned st
 		usdt__batch_flush(b);
 	b->depth = b->depth - 1;
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 USDT__UNUSED_END
 
 #ifdef __cplusplus

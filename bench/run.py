@@ -4,7 +4,9 @@
     python3 bench/run.py BUILD_DIR
 
 BUILD_DIR is a compiled meson build directory configured with
-buildtype=release or debugoptimized. The run takes about a minute on 2 cores.
+buildtype=release or debugoptimized. The run takes a few minutes on 2 cores;
+naming sections (untraced, instructions, inline, traced, batched, providers,
+compile, dtrace_check, python, ruby, node, go) after BUILD_DIR measures only those.
 With USDT_BENCH_LIBSTAPSDT=PATH (the older runtime-probe library's shared
 object, built elsewhere), its provider calls are measured in the same run,
 interleaved with the kit's.
@@ -16,6 +18,7 @@ a different number of fires than the program made. A valgrind or bpftrace
 that is missing or cannot run here leaves its rows "not measured".
 """
 
+import contextlib
 import json
 import os
 import resource
@@ -25,10 +28,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True  # importing tracing must leave tests/ as it is
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from tracing import _tracer_problem as tracer_problem  # noqa: E402 (mounts tracefs if needed)
+from tracing import bpftrace_interrupt, bpftrace_start  # noqa: E402
 
 RUNS = 7
 ITERATIONS = 100_000_000  # per untraced loop run
@@ -87,6 +92,26 @@ ROWS = [
      ""),
     ("traced", "dynamic_gated", "Traced fire (bpftrace count()): dynamic probe, ns/fire",
      "< traced static fire", "≈ 668 ns (sys/sdt.h in the same run: 635 ns)"),
+    ("batched", "inline",
+     "Batch bench: static enabled check as compiled, 2-argument probe (objdump)",
+     "one compare and `jne`", ""),
+    ("batched", "untraced", "Batch bench: untraced USDT_FIRE, 2 integer arguments, ns/fire", "",
+     ""),
+    ("batched", "direct",
+     "Batch bench: traced directly (bpftrace count()), 5-byte nop site (trampoline), ns/fire",
+     "", ""),
+    ("batched", "int3",
+     "Batch bench: traced directly (bpftrace count()), 1-byte nop site (int3), ns/fire", "", ""),
+    ("batched", "batched", "Batch bench: batched fire, amortized, ns/fire", "≤ 50 ns", ""),
+    ("batched", "lttng",
+     "Batch bench: LTTng-UST tracepoint, same 2 integers, session recording, ns/event", "", ""),
+    ("batched", "batched_over_direct", "Batched ÷ traced directly, trampoline (same rounds)",
+     "≤ 0.1", ""),
+    ("batched", "batched_over_int3", "Batched ÷ traced directly, int3 (same rounds)", "≤ 0.05",
+     ""),
+    ("batched", "batched_over_lttng", "Batched ÷ LTTng-UST (same rounds)", "< 1", ""),
+    ("batched", "consumer_cpu", "Batch consumer's CPU per million batched events", "", ""),
+    ("batched", "buffer", "Batch buffers: memory per thread", "", ""),
     ("providers", "create_load_1", "Dynamic provider: create + add + load, 1 probe, µs", "",
      "≈ 53 µs"),
     ("providers", "create_load_10", "Dynamic provider: create + add + load, 10 probes, µs",
@@ -118,6 +143,10 @@ ROWS = [
     ("compile", "clang -O0", "Same, clang -O0, s (÷ systemtap's header)", "≤ 2×", ""),
     ("compile", "clang -O2", "Same, clang -O2, s (÷ systemtap's header)", "≤ 2×", ""),
     ("compile", "notes", "Same, notes in the unit's object (-O0)", "2 (one probe, 2 sites)", ""),
+    ("dtrace_check", "gcc",
+     "Untraced enabled check of a usdt-dtrace header against sys/sdt.h's, same run: gcc -O2, "
+     "per iteration", "", ""),
+    ("dtrace_check", "clang", "Same, clang -O2, per iteration", "", ""),
     ("python", "python_enabled",
      "Python (bindings/python/usdt.py): untraced probe.enabled, ns/read", "", ""),
     ("python", "python_fire",
@@ -204,28 +233,30 @@ def untraced(bench_fire):
     return over_empty(medians, ".2f")
 
 
-def instructions(bench_fire):
-    """Instructions per iteration, exact: callgrind counts only inside the
-    loop's function, at two iteration counts."""
+def instructions_per_iteration(argv, function):
+    """Instructions per iteration of the loop in function, exact: callgrind
+    counts only inside it, running argv(n) at two iteration counts n."""
     if shutil.which("valgrind") is None:
         raise NotMeasured("valgrind is not installed")
+    counts = []
+    for n in COUNTED:
+        try:
+            stderr = run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                          f"--toggle-collect={function}", *argv(n)]).stderr
+        except Broken as failure:
+            raise NotMeasured(f"valgrind cannot run here: {failure}")
+        collected = re.search(r"Collected : (\d+)", stderr)
+        if not collected:
+            raise NotMeasured(f"callgrind reported no count: {stderr.strip()[-200:]}")
+        counts.append(int(collected.group(1)))
+    return (counts[1] - counts[0]) / (COUNTED[1] - COUNTED[0])
+
+
+def instructions(bench_fire):
     cases = [key for section, key, *_ in ROWS if section == "instructions"]
-    per_iteration = {}
-    for case in cases:
-        counts = []
-        for n in COUNTED:
-            try:
-                stderr = run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                              f"--toggle-collect=bench_loop_{case}", bench_fire, "untraced",
-                              str(n), "1", case]).stderr
-            except Broken as failure:
-                raise NotMeasured(f"valgrind cannot run here: {failure}")
-            collected = re.search(r"Collected : (\d+)", stderr)
-            if not collected:
-                raise NotMeasured(f"callgrind reported no count: {stderr.strip()[-200:]}")
-            counts.append(int(collected.group(1)))
-        per_iteration[case] = (counts[1] - counts[0]) / (COUNTED[1] - COUNTED[0])
-    return over_empty(per_iteration, "g")
+    return over_empty({case: instructions_per_iteration(
+        lambda n, case=case: [bench_fire, "untraced", str(n), "1", case], f"bench_loop_{case}")
+        for case in cases}, "g")
 
 
 def enabled_check(bench_fire, function):
@@ -292,6 +323,29 @@ def run_traced(argv, script, env=None, values=None):
     return output, trace
 
 
+def spread(ns, digits):
+    """'MEDIAN (runs FASTEST–SLOWEST' of the runs' ns, closed by the caller."""
+    return f"{statistics.median(ns):.{digits}f} (runs {min(ns):.{digits}f}–{max(ns):.{digits}f}"
+
+
+def counted_fires(ns, digits, fired, counted, lost, case):
+    """A traced case's text: its spread and its fires, all counted; or the
+    count mismatch, case then appended to lost."""
+    if counted == fired:
+        return f"{spread(ns, digits)}; {fired} fires, all counted)"
+    lost.append(case)
+    return f"**COUNT MISMATCH: the tracer counted {counted} of {fired} fires**"
+
+
+def per_round(times, over, under, spec=".3g"):
+    """The median, fastest and slowest of the rounds' ratios over/under: per
+    round the cases ran one after the other, so the median of the rounds'
+    ratios is the least disturbed by other load."""
+    ratios = [o / u for o, u in zip(times[over], times[under])]
+    return (f"{statistics.median(ratios):{spec}} "
+            f"(rounds {min(ratios):{spec}}–{max(ratios):{spec}})")
+
+
 def traced(bench_fire):
     problem = tracer_problem()
     if problem:
@@ -312,23 +366,269 @@ def traced(bench_fire):
                               if not line.startswith("fired ")))
     values, lost = {}, []
     for case, ns in times.items():
-        if counted.get(case) == fired[case]:
-            values[case] = (f"{statistics.median(ns):.0f} (runs {min(ns):.0f}–{max(ns):.0f}; "
-                            f"{fired[case]} fires, all counted)")
-        else:
-            values[case] = (f"**COUNT MISMATCH: bpftrace counted {counted.get(case)} "
-                            f"of {fired[case]} fires**")
-            lost.append(case)
+        values[case] = counted_fires(ns, 0, fired[case], counted.get(case), lost, case)
     if lost:
         raise Broken(f"bpftrace lost fires of {', '.join(lost)}", values)
     for key, slow, fast in (("static_over_nop5", "static_gated", "nop5_gated"),
                             ("raw_over_static", "raw_gated", "static_gated")):
         if slow in times and fast in times:
-            # Per round, the two cases ran one after the other: the median
-            # of the rounds' ratios is the least disturbed by other load.
-            ratios = [s / f for s, f in zip(times[slow], times[fast])]
-            values[key] = (f"{statistics.median(ratios):.2f} "
-                           f"(rounds {min(ratios):.2f}–{max(ratios):.2f})")
+            values[key] = per_round(times, slow, fast, ".2f")
+    return values
+
+
+# bench_batch: fires per round of the fast cases (untraced, batched, LTTng)
+# and of the direct traced ones (trampoline, int3).
+BATCH_FIRES = 500_000
+BATCH_SLOW_FIRES = 50_000
+# A batched event with 2 integer arguments: header, id, ticks, 2 values.
+BATCH_RECORD_BYTES = 40
+LTTNG_SESSION = "usdt-bench"
+LTTNG_SHARED = "; in the session daemon already running"
+# What LTTng leaves behind on a machine where it did not run before: root's
+# run directory and the shared memory its applications wait on.
+LTTNG_LEFTOVERS = ("/var/run/lttng", "/dev/shm/lttng-ust-wait-8",
+                   f"/dev/shm/lttng-ust-wait-8-{os.geteuid()}")
+
+
+def cpu_seconds(pids):
+    """The CPU seconds used so far by every thread of the processes pids
+    (/proc/PID/task/TID/schedstat: nanoseconds on a CPU)."""
+    total = 0
+    for pid in pids:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+    return total / 1e9
+
+
+def read_text(path):
+    """The file's text, or "" if it is gone (a process that exited)."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def children(pid):
+    """The processes whose parent is pid."""
+    return [child for child in os.listdir("/proc") if child.isdigit() and
+            read_text(f"/proc/{child}/stat").rsplit(")", 1)[-1].split()[1:2] == [str(pid)]]
+
+
+def stop(proc):
+    if proc and proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+@contextlib.contextmanager
+def lttng_session(scratch):
+    """An LTTng session recording bench_lttng:fire into scratch, in a
+    session daemon started for this run (as root: its sockets in
+    /var/run/lttng, its home in scratch), or in root's daemon if one runs
+    already (Debian starts one where lttng-tools is installed with systemd);
+    yields a dict that gets, once the session is stopped, the channel's
+    discarded events, the consumer daemons' CPU seconds and the trace's
+    size. Leaves nothing running that it started, and no session."""
+    if shutil.which("lttng-sessiond") is None or shutil.which("lttng") is None:
+        raise NotMeasured("lttng-tools is not installed")
+    env = dict(os.environ, LTTNG_HOME=os.path.join(scratch, "lttng-home"))
+    os.makedirs(env["LTTNG_HOME"])
+
+    def lttng(*args):
+        return run(["lttng", *args], env=env).stdout
+
+    running = read_text("/var/run/lttng/lttng-sessiond.pid").strip()
+    daemon = None
+    if not (running.isdigit() and os.path.exists(f"/proc/{running}")):
+        daemon = subprocess.Popen(["lttng-sessiond", "--no-kernel", "--quiet"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        running = str(daemon.pid)
+    session, created = f"{LTTNG_SESSION}-{os.getpid()}", False
+    try:
+        for _ in range(100):
+            if daemon and daemon.poll() is not None:
+                raise NotMeasured(f"lttng-sessiond exited: {daemon.stderr.read().strip()}")
+            if subprocess.run(["lttng", "list"], env=env, capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+        trace = os.path.join(scratch, "lttng-trace")
+        lttng("create", session, f"--output={trace}")
+        created = True
+        # Sub-buffers large enough that the consumer daemon keeps up.
+        lttng("enable-channel", "--userspace", "--subbuf-size=1M", "--num-subbuf=8", "bench",
+              f"--session={session}")
+        lttng("enable-event", "--userspace", "bench_lttng:fire", "--channel=bench",
+              f"--session={session}")
+        lttng("start", session)
+        consumers = [pid for pid in children(running)
+                     if "consumerd" in read_text(f"/proc/{pid}/comm")]
+        stats = {"cpu": -cpu_seconds(consumers), "shared": daemon is None}
+        yield stats
+        lttng("stop", session)
+        stats["cpu"] += cpu_seconds(consumers)
+        discarded = re.search(r"Discarded events: (\d+)", lttng("list", session))
+        stats["discarded"] = int(discarded.group(1)) if discarded else None
+        stats["trace_bytes"] = sum(os.path.getsize(os.path.join(d, f))
+                                   for d, _, files in os.walk(trace) for f in files)
+    finally:
+        if created:
+            subprocess.run(["lttng", "destroy", session], env=env, capture_output=True)
+        if daemon:
+            daemon.terminate()
+            try:
+                daemon.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                stop(daemon)
+
+
+def remove_new(paths):
+    """Remove those of paths (files or directories) that exist now."""
+    for path in paths:
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.exists(path):
+            os.unlink(path)
+
+
+
+def batch_consumer(binary, pid):
+    """Batching on for bench_batch:batched in process pid: usdt-record
+    --count where this build has it, else bpftrace tracing the flush probe
+    and the probe's companion and counting the bytes flushed (the process's
+    side alone, nothing copied). Returns the consumer's Popen and its name."""
+    record = os.path.join(os.path.dirname(os.path.dirname(binary)), "tools", "usdt-record",
+                          "usdt-record")
+    if os.path.exists(record):
+        return (subprocess.Popen([record, "-p", pid, "--count", "bench_batch:batched"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+                "usdt-record --count")
+    return bpftrace_start(f"""
+        usdt:{binary}:usdt_batch:flush {{
+            @flushes = count(); @bytes = sum(arg1); @dropped = max(arg5); }}
+        usdt:{binary}:usdt_batch:bench_batch__batched {{ }}"""), "bpftrace on the flush probe"
+
+
+def batch_consumer_finish(consumer, name, values):
+    """Once the traced process has exited: the consumer's CPU seconds, and
+    the events, flushes, events dropped in the process and lost in the
+    consumer it counted."""
+    if name.startswith("usdt-record"):
+        # It stops by itself once the process has gone and it has drained;
+        # its CPU time is what wait4 says of it, all its threads included.
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            pid, status, usage = os.wait4(consumer.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                raise Broken(f"usdt-record still running after {TIMEOUT} s", values)
+            time.sleep(0.05)
+        consumer.returncode = os.waitstatus_to_exitcode(status)
+        cpu = usage.ru_utime + usage.ru_stime
+        output, errors = consumer.stdout.read(), consumer.stderr.read()
+        summary = re.search(r"(\d+) events, (\d+) flushes, (\d+) dropped in the process, "
+                            r"(\d+) lost in the consumer", errors)
+        counted = re.search(r"^bench_batch:batched (\d+)$", output, re.M)
+        if consumer.returncode != 0 or not summary:
+            raise Broken(f"usdt-record exited with {consumer.returncode}: "
+                         f"{errors.strip()[-300:]}", values)
+        return cpu, {"events": int(counted.group(1)) if counted else 0,
+                     "flushes": int(summary.group(2)), "dropped": int(summary.group(3)),
+                     "lost": int(summary.group(4))}
+    cpu = cpu_seconds([consumer.pid])
+    counted = {key: int(n) for key, n in
+               re.findall(r"^@(\w+): (\d+)$", bpftrace_interrupt(consumer), re.M)}
+    return cpu, {"events": counted.get("bytes", 0) // BATCH_RECORD_BYTES,
+                 "flushes": counted.get("flushes", 0), "dropped": counted.get("dropped", 0),
+                 "lost": 0}
+
+
+def batched(bench_batch):
+    """bench_batch's cases in one process, taking turns in each round:
+    untraced, traced directly by bpftrace (trampoline, int3), batched, and
+    LTTng-UST with a session of this run recording."""
+    problem = tracer_problem()
+    if problem:
+        raise NotMeasured(problem)
+    binary = os.path.abspath(bench_batch)
+    values = {"inline": "; ".join(f"`{i}`" for i in enabled_check(binary, "bench_loop_untraced"))}
+    cases = ["untraced", "direct", "int3", "batched"]
+    scratch = tempfile.mkdtemp(prefix="usdt-batch-", dir=os.path.dirname(binary))
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, scratch, ignore_errors=True)
+        # bench_batch links LTTng-UST, which makes some of these even with
+        # no session daemon.
+        stack.callback(remove_new, [path for path in LTTNG_LEFTOVERS
+                                    if not os.path.exists(path)])
+        try:
+            if "liblttng-ust" not in run(["readelf", "-d", binary]).stdout:
+                raise NotMeasured("bench_batch was built without LTTng-UST (liblttng-ust-dev)")
+            lttng = stack.enter_context(lttng_session(scratch))
+            cases.append("lttng")
+        except NotMeasured as reason:
+            lttng, values["lttng"] = None, f"not measured: {reason}"
+        target = subprocess.Popen([binary, str(BATCH_FIRES), str(BATCH_SLOW_FIRES), str(RUNS),
+                                   ",".join(cases)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stack.callback(stop, target)
+        ready = re.match(r"ready pid=(\d+)", target.stdout.readline())
+        if not ready:
+            raise Broken(f"bench_batch did not start: {target.stderr.read().strip()}", values)
+        direct = bpftrace_start(f"""
+            usdt:{binary}:bench_batch:direct {{ @direct = count(); }}
+            usdt:{binary}:bench_batch:int3 {{ @int3 = count(); }}""")
+        stack.callback(stop, direct)
+        consumer, consumer_name = batch_consumer(binary, ready.group(1))
+        stack.callback(stop, consumer)
+        try:
+            output, errors = target.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise Broken(f"bench_batch still running after {TIMEOUT} s", values)
+        if target.returncode != 0:
+            raise Broken(f"bench_batch exited with {target.returncode}: {errors.strip()}",
+                         values)
+        counted = {case: int(n) for case, n in
+                   re.findall(r"^@(\w+): (\d+)$", bpftrace_interrupt(direct), re.M)}
+        consumer_cpu, batch = batch_consumer_finish(consumer, consumer_name, values)
+    counted["batched"] = batch["events"]
+    fired = {case: int(n) for case, n in re.findall(r"^fired (\w+) (\d+)$", output, re.M)}
+    times = samples("\n".join(line for line in output.splitlines()
+                              if line.split()[0] in cases))
+    lost = []
+    for case, ns in times.items():
+        digits = 2 if case == "untraced" else 1
+        if case == "untraced":
+            values[case] = spread(ns, digits) + ")"
+        elif case == "lttng":
+            values[case] = (f"{spread(ns, digits)}; {fired[case]} events, "
+                            f"{lttng['discarded']} discarded, "
+                            f"{lttng['trace_bytes'] / fired[case]:.1f} bytes each in the trace"
+                            f"{LTTNG_SHARED if lttng['shared'] else ''})")
+            if lttng["discarded"] != 0:
+                lost.append(case)
+        else:
+            values[case] = counted_fires(ns, digits, fired[case], counted.get(case), lost, case)
+    if lost:
+        raise Broken(f"events lost: {', '.join(lost)}", values)
+    values["batched"] += (f"; {batch['flushes']} flushes, {batch['dropped']} dropped in the "
+                          f"process, {batch['lost']} lost in the consumer")
+    values["batched_over_direct"] = per_round(times, "batched", "direct")
+    values["batched_over_int3"] = per_round(times, "batched", "int3")
+    values["batched_over_lttng"] = (per_round(times, "batched", "lttng") if "lttng" in times
+                                    else values["lttng"])
+    events = fired["batched"] / 1e6
+    values["consumer_cpu"] = f"{consumer_cpu / events * 1000:.1f} ms ({consumer_name})"
+    if lttng:
+        values["consumer_cpu"] += (f"; LTTng's consumer daemon: "
+                                   f"{lttng['cpu'] / (fired['lttng'] / 1e6) * 1000:.1f} ms")
+    buffer = {key: int(n) for key, n in re.findall(r"^(buffer_\w+) (\d+)$", output, re.M)}
+    site = re.search(r"^site_nop (\d+)$", output, re.M)
+    if site and site.group(1) != "5":
+        values["direct"] += f" (this kernel: {site.group(1)}-byte nop, no trampoline)"
+    values["buffer"] = (f"{buffer['buffer_bytes'] / 1024:g} KiB of address space, "
+                        f"{buffer['buffer_resident_bytes'] / 1024:g} KiB resident")
     return values
 
 
@@ -503,6 +803,43 @@ def compile_times(_):
     return values
 
 
+def dtrace_check(_):
+    """bench/bench_dtrace_check.c, whose probe comes from a header
+    usdt-dtrace generated, compiled by gcc and by clang (-O2): the generated
+    enabled check and the sys/sdt.h-style one, untraced, in the same run, in
+    ns and instructions per iteration, and as compiled."""
+    bench = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(bench)
+    values = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        run([sys.executable, os.path.join(root, "usdt-dtrace"), "-h", "-s",
+             os.path.join(bench, "bench_dtrace_check.d"), "-o",
+             os.path.join(scratch, "bench_dtrace_check.h")])
+        for compiler in ("gcc", "clang"):
+            if shutil.which(compiler) is None:
+                values[compiler] = f"not measured: {compiler} is not installed"
+                continue
+            program = os.path.join(scratch, compiler)
+            run([compiler, "-O2", "-falign-loops=64", "-I", scratch, "-I", root,
+                 os.path.join(bench, "bench_dtrace_check.c"), "-o", program])
+            ns = {case: statistics.median(v) for case, v in
+                  samples(run([program, str(ITERATIONS), str(RUNS)]).stdout).items()}
+            count = {case: instructions_per_iteration(lambda n: [program, str(n), "1"],
+                                                      f"bench_loop_{case}") for case in ns}
+            listing = run(["objdump", "-d", "--no-show-raw-insn",
+                           "--disassemble=bench_loop_generated_check", program]).stdout
+            leas = len(re.findall(r"\tlea .*<bench_dtrace_fire_semaphore>", listing))
+            check = "; ".join(f"`{i}`" for i in
+                              enabled_check(program, "bench_loop_generated_check"))
+            values[compiler] = (
+                f"generated {ns['generated_check']:.2f} ns, {count['generated_check']:g} "
+                f"instructions; sys/sdt.h-style {ns['sdt_check']:.2f} ns, "
+                f"{count['sdt_check']:g} instructions; empty loop {ns['empty']:.2f} ns, "
+                f"{count['empty']:g} instructions. Generated check in the loop: {check}; "
+                f"`lea` of the semaphore in the function: {leas}")
+    return values
+
+
 def setup(build_dir):
     with open(os.path.join(build_dir, "meson-info", "intro-buildoptions.json")) as f:
         options = {o["name"]: o["value"] for o in json.load(f)}
@@ -511,7 +848,7 @@ def setup(build_dir):
                  f"an optimized build: meson setup DIR --buildtype=release")
     with open(os.path.join(build_dir, "meson-info", "intro-targets.json")) as f:
         targets = {t["name"]: t for t in json.load(f)}
-    missing = [name for name in ("bench_fire", "bench_provider")
+    missing = [name for name in ("bench_fire", "bench_provider", "bench_batch")
                if name not in targets or not os.path.exists(targets[name]["filename"][0])]
     if missing:
         sys.exit(f"run.py: {build_dir} has no {', '.join(missing)}: meson compile -C {build_dir}")
@@ -526,35 +863,41 @@ def setup(build_dir):
         ("bpftrace", version(["bpftrace", "--version"])),
         ("valgrind", version(["valgrind", "--version"])),
     ]
-    programs = {name: targets[name]["filename"][0] for name in ("bench_fire", "bench_provider")}
+    programs = {name: targets[name]["filename"][0]
+                for name in ("bench_fire", "bench_provider", "bench_batch")}
     return facts, programs
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: python3 bench/run.py BUILD_DIR")
+    if len(sys.argv) < 2:
+        sys.exit("usage: python3 bench/run.py BUILD_DIR [SECTION...]")
     facts, programs = setup(sys.argv[1])
     # Dynamic providers' files in a directory of this run, removed afterwards
     # (none left in /run/usdt).
     objects = tempfile.mkdtemp(prefix="usdt-objects-", dir=os.path.abspath(sys.argv[1]))
     os.environ["USDT_DIR"] = objects
     try:
-        measure_all(facts, programs)
+        measure_all(facts, programs, sys.argv[2:])
     finally:
         shutil.rmtree(objects, ignore_errors=True)
 
 
-def measure_all(facts, programs):
+def measure_all(facts, programs, only):
+    """Every section's rows, or only those of the sections named."""
     measured, broken = {}, False
     for section, measure, program in (("untraced", untraced, "bench_fire"),
                                       ("instructions", instructions, "bench_fire"),
                                       ("inline", inline, "bench_fire"),
                                       ("traced", traced, "bench_fire"),
+                                      ("batched", batched, "bench_batch"),
                                       ("providers", providers, "bench_provider"),
                                       ("compile", compile_times, "bench_fire"),
+                                      ("dtrace_check", dtrace_check, "bench_fire"),
                                       *((language, lambda bench_fire, language=language:
                                          binding(language, bench_fire, measured), "bench_fire")
                                         for language in BINDINGS)):
+        if only and section not in only:
+            continue
         try:
             measured[section] = measure(programs[program])
         except NotMeasured as reason:
@@ -571,6 +914,8 @@ def measure_all(facts, programs):
     print(f"\n| Measure (median of {RUNS} runs) | Measured | Target | Older library |")
     print("|---|---|---|---|")
     for section, key, label, target, older in ROWS:
+        if section not in measured:
+            continue
         values = measured[section]
         value = values.get(key, "missing") if isinstance(values, dict) else values
         print(f"| {label} | {value} | {target} | {older} |")
@@ -580,13 +925,29 @@ def measure_all(facts, programs):
   "over empty" subtracts the empty loop.
 - Instructions: callgrind `--toggle-collect` on the loop's function at {COUNTED[0]:,} and
   {COUNTED[1]:,} iterations; the difference divided by {COUNTED[1] - COUNTED[0]:,} is exact.
-- Enabled check as compiled: the loads that find the semaphore, its 16-bit read and the
+- Enabled check as compiled: the loads that find the semaphore, its 16- or 32-bit read and the
   instructions up to the conditional jump, from objdump of the loop.
 - Traced: {TRACED_FIRES:,} fires per run under one bpftrace counting every probe, the cases
   taking turns in each run; ns/fire is the traced loop's time over its fires, untraced loop
   time not subtracted; median, then the fastest and slowest run. The program counts its
   fires and bpftrace's count must equal it. Ratios: the median, fastest and slowest of the
   rounds' ratios, each round timing the cases one after the other.
+- Batch bench: bench/bench_batch.c, one process; each of {RUNS} rounds (after one untimed)
+  fires every case in turn, {BATCH_FIRES:,} times untraced, batched and LTTng-UST,
+  {BATCH_SLOW_FIRES:,} times traced directly; ns/fire is the loop's time over its fires
+  (a batched fire's share of the flushes included); median, fastest and slowest round;
+  ratios are the rounds' ratios. Direct: bpftrace count() on the 5-byte nop site, and on
+  the 1-byte one (int3) by forcing the header's site choice for that loop. Batched:
+  usdt-record --count attached (or, in a build without it, bpftrace on the flush
+  probe), every event counted. LTTng-UST: lttng-sessiond started for the run (or root's
+  running one), one userspace channel of 8 x 1 MiB sub-buffers, the trace written under
+  the build directory; 0 discarded events required. Consumer CPU: user and system time of
+  usdt-record (or of LTTng's consumer daemon) over the run, per million events. Buffer
+  memory: what the process's size and resident size grew by in the thread's first
+  batched round.
+- Enabled check of a usdt-dtrace header: bench/bench_dtrace_check.c compiled by gcc and
+  clang -O2 against a header generated from bench_dtrace_check.d, its loops timed in
+  turn ({ITERATIONS:,} iterations per run) and counted by callgrind as above.
 - Providers: {PROVIDER_SAMPLES} fresh providers per probe count, destroyed outside the timed
   part; 1000 providers kept loaded together, once per run. Per provider: the mappings
   holding its probes (code and semaphores), and what the 1000 added to /proc/self/maps
