@@ -14,8 +14,7 @@
  *   grew by), then RUNS rounds, each firing every case FIRES times (direct
  *   and int3 SLOW_FIRES times) and printing "CASE NS_PER_FIRE". Ends with
  *   "fired CASE N" per case and "site_nop N" (the nop a traced static fire
- *   takes here without the int3 case's forcing: 5 where the kernel calls
- *   its trampoline).
+ *   takes here when not forced: 1, or 0 before any traced fire).
  *
  * Each case is its own noinline function, bench_loop_CASE, for objdump.
  */
@@ -50,26 +49,36 @@ __attribute__((noinline)) static void bench_loop_untraced(unsigned long long n)
 		USDT_FIRE(bench_untraced, ++bench_fired_untraced, i);
 }
 
-__attribute__((noinline)) static void bench_loop_direct(unsigned long long n)
+/* Which site a static fire function takes (usdt__site_choice, the header's
+ * internal switch, normally chosen once per executable), forced for one
+ * loop: the 5-byte nop, which the kit no longer takes (a child forked after
+ * 6.18's trampoline optimized it dies there) but which shows the kernel's
+ * trampoline, and the 1-byte nop (int3). The bench never forks. */
+static int bench_force_sites(int choice)
 {
-	for (unsigned long long i = 0; i < n; i++)
-		USDT_FIRE(bench_direct, ++bench_fired_direct, i);
+#if defined(__x86_64__)
+	int before = __atomic_load_n(&usdt__site_choice, __ATOMIC_RELAXED);
+	__atomic_store_n(&usdt__site_choice, choice, __ATOMIC_RELAXED);
+	return before;
+#else
+	return choice;
+#endif
 }
 
-/* The same fire through the 1-byte nop: every static fire function has both
- * sites, and the header picks one per executable (usdt__site_choice, its
- * internal switch, forced here for this loop only). */
+__attribute__((noinline)) static void bench_loop_direct(unsigned long long n)
+{
+	int before = bench_force_sites(5);
+	for (unsigned long long i = 0; i < n; i++)
+		USDT_FIRE(bench_direct, ++bench_fired_direct, i);
+	bench_force_sites(before);
+}
+
 __attribute__((noinline)) static void bench_loop_int3(unsigned long long n)
 {
-#if defined(__x86_64__)
-	int choice = __atomic_load_n(&usdt__site_choice, __ATOMIC_RELAXED);
-	__atomic_store_n(&usdt__site_choice, 1, __ATOMIC_RELAXED);
-#endif
+	int before = bench_force_sites(1);
 	for (unsigned long long i = 0; i < n; i++)
 		USDT_FIRE(bench_int3, ++bench_fired_int3, i);
-#if defined(__x86_64__)
-	__atomic_store_n(&usdt__site_choice, choice, __ATOMIC_RELAXED);
-#endif
+	bench_force_sites(before);
 }
 
 __attribute__((noinline)) static void bench_loop_batched(unsigned long long n)
