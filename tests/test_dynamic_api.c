@@ -657,6 +657,9 @@ static void test_untrusted_file(void)
 	}
 	unlink(name);
 	rmdir(name);
+	/* The first load's directory: the scratch cleanup removes files only. */
+	unlink(copy);
+	rmdir(first);
 }
 
 /* $USDT_DIR picks the directory, "memfd" the memfd; the explicit choice
