@@ -172,7 +172,8 @@ typedef unsigned int __attribute__((may_alias)) usdt__semaphore_pair;
 #endif
 
 /* Batching (below) on the architectures whose notes usdt.h writes itself. */
-#if !defined(USDT_DISABLE) && (defined(__x86_64__) || defined(__aarch64__))
+#if !defined(USDT_DISABLE) && (defined(__x86_64__) || defined(__aarch64__)) && \
+	defined(__LP64__)
 #  define USDT__BATCH 1
 #endif
 
@@ -1188,6 +1189,7 @@ int usdt__clock_gettime(int, struct usdt__timespec *) __asm__("clock_gettime");
 int usdt__pthread_once(int *, void (*)(void)) __asm__("pthread_once");
 int usdt__pthread_key_create(unsigned *, void (*)(void *)) __asm__("pthread_key_create");
 int usdt__pthread_setspecific(unsigned, const void *) __asm__("pthread_setspecific");
+int usdt__pthread_key_delete(unsigned) __asm__("pthread_key_delete");
 int usdt__atexit(void (*)(void)) __asm__("atexit");
 
 /* Shared by every unit of a link: the thread's buffer's address (or below
@@ -1206,6 +1208,9 @@ extern int usdt__batch_ready;
 __attribute__((weak, visibility("hidden"))) int usdt__batch_ready;
 extern unsigned usdt__batch_key;
 __attribute__((weak, visibility("hidden"))) unsigned usdt__batch_key;
+extern volatile int usdt__batch_exiting;
+__attribute__((weak, visibility("hidden"))) volatile int usdt__batch_exiting;
+USDT__PROBES_PAGE; /* the flush semaphore's page, also in a link of dynamic probes only */
 extern volatile unsigned short usdt__batch_flush_semaphore __asm__("usdt_batch_flush_semaphore")
 	__attribute__((visibility("hidden")));
 __attribute__((weak, used, visibility("hidden"), section(".probes")))
@@ -1289,10 +1294,20 @@ static __inline__ __attribute__((unused)) void usdt__batch_thread_exit(void *buf
 	usdt__batch_self = 0;
 	usdt__munmap(b, sizeof(*b));
 }
+/* At exit (or dlclose of a library holding the runtime): the calling
+ * thread's buffer drained, and from then on every outermost fire flushes
+ * (fires of later exit handlers and destructors); the key deleted, so that no
+ * thread exiting after a dlclose calls into unmapped code (other live
+ * threads' buffers are then neither flushed nor unmapped). */
 static __inline__ __attribute__((unused)) void usdt__batch_exit(void)
 {
 	if (usdt__batch_self >= USDT__BATCH_NONE)
 		usdt__batch_drain(USDT__RECAST(struct usdt__batch *, usdt__batch_self));
+	usdt__batch_exiting = 1;
+	if (usdt__batch_ready) {
+		usdt__batch_ready = 0;
+		usdt__pthread_key_delete(usdt__batch_key);
+	}
 }
 static __inline__ __attribute__((unused)) void usdt__batch_setup(void)
 {
@@ -1310,16 +1325,18 @@ usdt__batch_open(void)
 {
 	const int saved = *usdt__errno();
 	const unsigned long size = sizeof(struct usdt__batch);
-	uintptr_t lost;
+	uintptr_t lost, seen = 0;
 	void *p;
-	if (usdt__batch_self >= USDT__BATCH_MAKING) {
-		if (usdt__batch_self < USDT__BATCH_NONE / 2)
+	/* One instruction from 0 to making: a signal handler's fire in between
+	 * would otherwise make a second buffer. */
+	if (!__atomic_compare_exchange_n(&usdt__batch_self, &seen, USDT__BATCH_MAKING, 0,
+					 __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+		if (seen >= USDT__BATCH_NONE)
+			return USDT__RECAST(struct usdt__batch *, seen);
+		if (seen >= USDT__BATCH_MAKING && seen < USDT__BATCH_NONE / 2)
 			__atomic_fetch_add(&usdt__batch_self, 1, __ATOMIC_RELAXED);
 		return 0;
 	}
-	if (usdt__batch_self == USDT__BATCH_REFUSED)
-		return 0;
-	usdt__batch_self = USDT__BATCH_MAKING;
 	if (usdt__pthread_once(&usdt__batch_once, usdt__batch_setup) == 0 && usdt__batch_ready) {
 		p = usdt__mmap(0, size, 3 /* PROT_READ|PROT_WRITE */,
 			       0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
@@ -1354,11 +1371,13 @@ static USDT__IF_UNUSED_O0 __attribute__((noinline, unused)) void
 usdt__batch_record(const volatile unsigned short *id, unsigned argc, unsigned strings,
 		   const usdt__u64 *args)
 {
-	struct usdt__batch *b = USDT__RECAST(struct usdt__batch *, usdt__batch_self);
+	/* Read once: a signal handler may make the buffer between two reads. */
+	const uintptr_t self = __atomic_load_n(&usdt__batch_self, __ATOMIC_RELAXED);
+	struct usdt__batch *b = USDT__RECAST(struct usdt__batch *, self);
 	usdt__u64 length[12], size = 24 + 8 * USDT__CAST(usdt__u64, argc), at, ticks, *record;
 	unsigned char *bytes;
 	unsigned i, h;
-	if (usdt__batch_self < USDT__BATCH_NONE) {
+	if (self < USDT__BATCH_NONE) {
 		if (!usdt__batch_flush_semaphore || !(b = usdt__batch_open()))
 			return;
 	}
@@ -1422,7 +1441,8 @@ usdt__batch_record(const volatile unsigned short *id, unsigned argc, unsigned st
 	 * signal handler filled it meanwhile). */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (b->depth == 1 &&
-	    (b->used[h] > USDT__BATCH_HALF - USDT__BATCH_LOW || ticks - b->first[h] > USDT__BATCH_AGE))
+	    (b->used[h] > USDT__BATCH_HALF - USDT__BATCH_LOW || ticks - b->first[h] > USDT__BATCH_AGE ||
+	     usdt__batch_exiting))
 		usdt__batch_flush(b);
 	b->depth = b->depth - 1;
 }

@@ -1120,8 +1120,10 @@ static void rec_record(void)
 			next_scan = rec_now_ns() + REC_SCAN_MS * 1000000ull;
 		}
 	}
-	/* Companions first: the runtime stops recording, and flushes what it
-	 * holds while the flush probes are still attached. */
+	/* Companions first: the runtime stops recording. What threads still
+	 * hold is not flushed by this (no batched fire comes any more): a
+	 * thread exiting meanwhile flushes, while the flush probes stay
+	 * attached a little longer; the rest is lost, and not counted. */
 	for (size_t i = 0; i < rec.ncompanion_links; i++)
 		bpf_link__destroy(rec.companion_links[i]);
 	for (uint64_t end = rec_now_ns() + REC_DRAIN_MS * 1000000ull; rec_now_ns() < end;)
