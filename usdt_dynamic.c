@@ -2004,11 +2004,8 @@ int usdt_probe_fire(const usdt_probe *probe, int argc, const uint64_t *args)
 	default:
 		return -EINVAL;
 	}
-#ifdef USDT__BATCH
-	/* A static probe's fire function has batched it. */
-	if ((probe->batch & USDT__BATCH_DYNAMIC) && semaphore[1])
-		usdt__batch_record(semaphore, (unsigned)argc, (unsigned)probe->batch & 0xfffu,
-				   (const usdt__u64 *)(const void *)args);
-#endif
+	/* As USDT_FIRE on a handle (a static probe's fire function has batched
+	 * it already). */
+	USDT__HANDLE_BATCH(probe, (unsigned)argc, (const usdt__u64 *)(const void *)args);
 	return 1;
 }
