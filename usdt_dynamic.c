@@ -2005,7 +2005,9 @@ int usdt_probe_fire(const usdt_probe *probe, int argc, const uint64_t *args)
 		return -EINVAL;
 	}
 	/* As USDT_FIRE on a handle (a static probe's fire function has batched
-	 * it already). */
+	 * it already). Without <sys/sdt.h> usdt.h defines no batching. */
+#ifdef USDT__BATCH
 	USDT__HANDLE_BATCH(probe, (unsigned)argc, (const usdt__u64 *)(const void *)args);
+#endif
 	return 1;
 }

@@ -41,7 +41,10 @@ USDT_STATIC_PROBE(bench_batched, bench_batch, batched, unsigned long long, unsig
 /* Each loop passes its fire count as the first argument: evaluated exactly
  * when the probe fires, it counts the events a tracer must receive. */
 static unsigned long long bench_fired_untraced, bench_fired_direct, bench_fired_int3,
-	bench_fired_batched, bench_fired_lttng;
+	bench_fired_batched;
+#ifdef BENCH_LTTNG
+static unsigned long long bench_fired_lttng;
+#endif
 
 __attribute__((noinline)) static void bench_loop_untraced(unsigned long long n)
 {
