@@ -55,11 +55,7 @@ BOOT_TIMEOUT = 1500
 
 # Known failures, by kernel release prefix and test: reported as such (never
 # as passed), and not failing the run. Each names what is wrong.
-KNOWN = {
-    ("7.3", "usdt-record, static"):
-        "usdt-record receives malformed buffers and some events twice from the 8-thread, "
-        "signal-heavy target on 7.3.4; not yet explained",
-}
+KNOWN = {}
 
 
 def known(kernel_version, name):

@@ -2,7 +2,17 @@
  * probe copies the thread's buffer into the ring buffer while the flushing
  * thread waits in the trap, so the runtime may reuse the buffer as soon as the
  * probe returns. Companion uprobes (record_companion) only switch batching on
- * through their semaphore and never run. Uses nothing newer than kernel 6.1. */
+ * through their semaphore and never run. Uses nothing newer than kernel 6.1,
+ * but for the preemption guard below, built only into the second object.
+ *
+ * The guard (REC_PREEMPT_GUARD, kernels with bpf_preempt_disable, 6.10 on):
+ * from 6.13 the x86-64 JIT runs a kprobe-type program (uprobes included)
+ * whose frame is 64 bytes or more on one private stack per CPU, while a
+ * uprobe's programs run preemptible (migrate_disable and rcu_read_lock
+ * only; Debian's 6.18 and 7.x preempt "lazy" by default). A flush preempted
+ * by another thread's flush on the same CPU then resumes with that thread's
+ * locals: it copied another thread's half, or a half of a length read for
+ * another one (docs/kernels.md, "A uprobe program's private stack"). */
 #include <stdbool.h> /* usdt.bpf.h uses bool without including it */
 #include <linux/bpf.h>
 #include <linux/ptrace.h>
@@ -11,6 +21,14 @@
 #include <bpf/usdt.bpf.h>
 
 #include "usdt-record.h"
+
+#ifdef REC_PREEMPT_GUARD
+extern void bpf_preempt_disable(void) __ksym;
+extern void bpf_preempt_enable(void) __ksym;
+#else
+static __always_inline void bpf_preempt_disable(void) {}
+static __always_inline void bpf_preempt_enable(void) {}
+#endif
 
 /* Size set by the tool (--buffer-size) before loading. */
 struct {
@@ -89,8 +107,7 @@ static __always_inline int record_copy(struct pt_regs *ctx, __u64 buffer, __u32 
 	return 0;
 }
 
-SEC("usdt")
-int record_flush(struct pt_regs *ctx)
+static __always_inline int record_flush_body(struct pt_regs *ctx)
 {
 	long buffer = 0, len = 0;
 
@@ -105,6 +122,18 @@ int record_flush(struct pt_regs *ctx)
 	if (len <= 8192)
 		return record_copy(ctx, buffer, len, 8192);
 	return record_copy(ctx, buffer, len, USDT_RECORD_MAX_BUFFER);
+}
+
+SEC("usdt")
+int record_flush(struct pt_regs *ctx)
+{
+	int ret;
+
+	/* Before anything is on the stack (see the top of this file). */
+	bpf_preempt_disable();
+	ret = record_flush_body(ctx);
+	bpf_preempt_enable();
+	return ret;
 }
 
 SEC("uprobe")

@@ -36,10 +36,11 @@
 #include <unistd.h>
 #include <wordexp.h>
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "usdt-record.h"
-#include "usdt-record.bpf.h" /* usdt_record_bpf[], the compiled usdt-record.bpf.c */
+#include "usdt-record.bpf.h" /* usdt_record_bpf[] and usdt_record_guarded_bpf[]: usdt-record.bpf.c compiled */
 
 #define REC_EXIT_FAILURE 1
 #define REC_EXIT_BAD_INPUT 2
@@ -1141,13 +1142,32 @@ static int rec_libbpf_log(enum libbpf_print_level level, const char *fmt, va_lis
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, args) : 0;
 }
 
+/* Whether the kernel has the kfunc bpf_preempt_disable (6.10 on): then the
+ * object whose flush handler cannot be preempted is loaded (usdt-record.bpf.c
+ * says why it must not be, from 6.13 on). */
+static int rec_kernel_has_preempt_kfunc(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int found;
+
+	if (!vmlinux)
+		return 0; /* no BTF, no kfuncs */
+	found = btf__find_by_name_kind(vmlinux, "bpf_preempt_disable", BTF_KIND_FUNC) > 0;
+	btf__free(vmlinux);
+	return found;
+}
+
 static void rec_load_bpf(void)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "usdt_record");
 	struct bpf_map *ring;
 	int err;
 
-	rec.bpf = bpf_object__open_mem(usdt_record_bpf, sizeof(usdt_record_bpf), &opts);
+	if (rec_kernel_has_preempt_kfunc())
+		rec.bpf = bpf_object__open_mem(usdt_record_guarded_bpf, sizeof(usdt_record_guarded_bpf),
+					       &opts);
+	else
+		rec.bpf = bpf_object__open_mem(usdt_record_bpf, sizeof(usdt_record_bpf), &opts);
 	if (!rec.bpf)
 		rec_die(REC_EXIT_FAILURE, "cannot open the BPF object: %s", strerror(errno));
 	ring = bpf_object__find_map_by_name(rec.bpf, "record_flushes");
