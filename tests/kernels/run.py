@@ -144,6 +144,9 @@ def payload(build, work):
         shutil.copy(os.path.join(source, "tests/kernels", name), os.path.join(stage, name))
     with open(os.path.join(stage, "tests.json"), "w") as out:
         json.dump(chosen, out)
+    # Where the checkout and the build sit, for /init (it mounts no tmpfs over them).
+    with open(os.path.join(stage, "payload-paths"), "w") as out:
+        out.write(f"{source}\n{build}\n")
     # The sources and the build's programs at their own absolute paths.
     for name in run(["git", "-C", source, "ls-files"]).split():
         target = os.path.join(stage, source.lstrip("/"), name)
