@@ -53,17 +53,6 @@ TESTS = ["static probes under bpftrace", "dynamic probes under bpftrace and libb
 BOOT_TIMEOUT = 1500
 
 
-# Known failures, by kernel release prefix and test: reported as such (never
-# as passed), and not failing the run. Each names what is wrong.
-KNOWN = {}
-
-
-def known(kernel_version, name):
-    return next((why for (prefix, test), why in KNOWN.items()
-                 if test == name and (kernel_version == prefix
-                                      or kernel_version.startswith(prefix + "."))), None)
-
-
 def fail(message):
     sys.exit(f"test-kernels: {message}")
 
@@ -216,15 +205,8 @@ def main():
         log = os.path.join(work, f"console-{version}.log")
         report = boot(image, initrd, log)
         results = [report["tests"].get(name, {}).get("result", "none") for name in TESTS]
-        results = [f"known failure ({known(version, name)}): {result}"
-                   if not result.startswith("ok") and known(version, name) else result
-                   for name, result in zip(TESTS, results)]
-        ok = bool(report.get("done")) and all(result.startswith(("ok", "known failure"))
-                                              for result in results)
-        knowns = sum(result.startswith("known failure") for result in results)
-        print(f"test-kernels: {version}: {'ok' if ok else 'FAILED, see ' + log}"
-              + (f" ({knowns} known failure{'s' if knowns > 1 else ''})" if knowns else ""),
-              flush=True)
+        ok = bool(report.get("done")) and all(result.startswith("ok") for result in results)
+        print(f"test-kernels: {version}: {'ok' if ok else 'FAILED, see ' + log}", flush=True)
         return report.get("kernel", os.path.basename(image)), results, report, ok, log
 
     # Guests in parallel, each on one host thread (single-threaded TCG).
@@ -238,9 +220,7 @@ def main():
         for kernel, results, _, _, _ in rows:
             for name, result in zip(TESTS, results):
                 log.write(json.dumps({"name": f"{kernel}: {name}",
-                                      "result": "OK" if result.startswith("ok") else
-                                      "EXPECTEDFAIL" if result.startswith("known failure")
-                                      else "FAIL"})
+                                      "result": "OK" if result.startswith("ok") else "FAIL"})
                           + "\n")
     print()
     print("| kernel (Debian) | vDSO says | tests passed | the kit's sites (traced) "

@@ -657,6 +657,14 @@ static uint64_t rec_id(const uint8_t *record)
 	return id;
 }
 
+static uint64_t rec_ticks(const uint8_t *record)
+{
+	uint64_t ticks;
+
+	memcpy(&ticks, record + 16, 8);
+	return ticks;
+}
+
 static struct rec_stat *rec_stat_of(uint64_t id)
 {
 	size_t i;
@@ -838,10 +846,7 @@ static uint64_t rec_ticks_to_ns(uint64_t ticks)
 
 static uint64_t rec_event_ns(const struct usdt_record_flush *flush, const uint8_t *record)
 {
-	uint64_t ticks;
-
-	memcpy(&ticks, record + 16, 8);
-	return flush->clock == 1 ? rec_ticks_to_ns(ticks) : ticks;
+	return flush->clock == 1 ? rec_ticks_to_ns(rec_ticks(record)) : rec_ticks(record);
 }
 
 static struct rec_event *rec_events_ordered(size_t *count)
@@ -869,7 +874,7 @@ static struct rec_event *rec_events_ordered(size_t *count)
 			offset += size;
 			if (!rec_name_of(rec_id(record)))
 				continue; /* switched on by another consumer */
-			memcpy(&ticks, record + 16, 8);
+			ticks = rec_ticks(record);
 			e->ns = rec_event_ns(flush, record);
 			/* Sorted by ticks, one clock for all runtimes and threads (each
 			 * flush's anchor pair is read a few ns apart, so converted
