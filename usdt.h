@@ -1166,13 +1166,34 @@ extern "C" {
 #define USDT__BATCH_STRING 255u   /* longest string recorded, in bytes */
 
 /* A thread's buffer, one anonymous mapping, all zero when new and in a
- * forked child (MADV_WIPEONFORK), which is a valid empty state. */
+ * forked child (MADV_WIPEONFORK), which is a valid empty state. Every buffer
+ * a runtime made is on its list (usdt__batch_root.head, through next) for
+ * good: a thread that exits hands its buffer back (owner 0) to the next new
+ * thread. A consumer may read a half that is not being written (docs/batching.md,
+ * "Reading a buffer from outside"): on x86-64 (magic USDT__BATCH_MAGIC_TSO)
+ * depth is raised before a slot is reserved and lowered after it is written,
+ * and turns counts the halves handed over. */
+#define USDT__BATCH_MAGIC_TSO 0x31425355u   /* "USB1": stores seen in order (x86-64) */
+#define USDT__BATCH_MAGIC_OTHER 0x30425355u /* "USB0": not to be read from outside */
+#if defined(__x86_64__)
+#define USDT__BATCH_MAGIC USDT__BATCH_MAGIC_TSO
+#define USDT__SYS_GETTID 186
+#else
+#define USDT__BATCH_MAGIC USDT__BATCH_MAGIC_OTHER
+#define USDT__SYS_GETTID 178 /* aarch64 */
+#endif
 struct usdt__batch {
 	volatile usdt__u64 used[2];  /* bytes reserved in each half */
 	volatile usdt__u64 first[2]; /* ticks of each half's first event */
 	volatile usdt__u64 dropped;  /* events dropped since the mapping */
 	volatile unsigned depth;     /* fires in progress on the thread */
-	volatile unsigned active;    /* the half fires write to */
+	volatile unsigned active;    /* the half fires write to: turns & 1 */
+	volatile usdt__u64 turns;    /* halves handed over since the mapping */
+	struct usdt__batch *volatile next; /* the runtime's buffer made before it */
+	volatile unsigned magic;     /* USDT__BATCH_MAGIC once on the list */
+	volatile unsigned owner;     /* 0: free for a new thread */
+	volatile unsigned tid;       /* the owner's thread id */
+	unsigned zero;
 	usdt__u64 half[2][USDT__BATCH_HALF / 8];
 };
 
@@ -1191,6 +1212,7 @@ int usdt__pthread_key_create(unsigned *, void (*)(void *)) __asm__("pthread_key_
 int usdt__pthread_setspecific(unsigned, const void *) __asm__("pthread_setspecific");
 int usdt__pthread_key_delete(unsigned) __asm__("pthread_key_delete");
 int usdt__atexit(void (*)(void)) __asm__("atexit");
+long usdt__syscall(long, ...) __asm__("syscall");
 
 /* Shared by every unit of a link: the thread's buffer's address (or below
  * USDT__BATCH_NONE: 0 before it, USDT__BATCH_REFUSED if it could not be
@@ -1211,10 +1233,17 @@ __attribute__((weak, visibility("hidden"))) unsigned usdt__batch_key;
 extern volatile int usdt__batch_exiting;
 __attribute__((weak, visibility("hidden"))) volatile int usdt__batch_exiting;
 USDT__PROBES_PAGE; /* the flush semaphore's page, also in a link of dynamic probes only */
-extern volatile unsigned short usdt__batch_flush_semaphore __asm__("usdt_batch_flush_semaphore")
+/* The flush probe's semaphore, then the list of buffers: a consumer finds
+ * the list at the semaphore's address + 8. */
+struct usdt__batch_root {
+	volatile unsigned short semaphore;
+	unsigned short zero[3];
+	struct usdt__batch *volatile head;
+};
+extern struct usdt__batch_root usdt__batch_root __asm__("usdt_batch_flush_semaphore")
 	__attribute__((visibility("hidden")));
 __attribute__((weak, used, visibility("hidden"), section(".probes")))
-volatile unsigned short usdt__batch_flush_semaphore __asm__("usdt_batch_flush_semaphore") = 0;
+struct usdt__batch_root usdt__batch_root __asm__("usdt_batch_flush_semaphore") = { 0, { 0, 0, 0 }, 0 };
 
 USDT__UNUSED_BEGIN
 /* Timestamps: the TSC on x86-64 (kind 1), else CLOCK_MONOTONIC ns (kind 0). */
@@ -1247,17 +1276,18 @@ static __inline__ usdt__u64 usdt__batch_add(volatile usdt__u64 *counter, usdt__u
 }
 #endif
 
-/* The flush probe: a buffer's half, its length, the anchors and the drops.
- * Its site is the 1-byte nop: Linux 6.18 maps the trampoline of an optimized
- * 5-byte nop in the traced process only, so that a child forked after it
- * crashes on its first fire of that site. */
+/* The flush probe: a buffer's half, its length, the anchors, the drops, the
+ * half's turn and the buffer. Its site is the 1-byte nop: Linux 6.18 maps
+ * the trampoline of an optimized 5-byte nop in the traced process only, so
+ * that a child forked after it crashes on its first fire of that site. */
 static USDT__IF_UNUSED_O0 __attribute__((noinline, unused)) void
 usdt__batch_flush_fire(usdt__u64 usdt__a1, usdt__u64 usdt__a2, usdt__u64 usdt__a3,
-		       usdt__u64 usdt__a4, usdt__u64 usdt__a5, usdt__u64 usdt__a6)
+		       usdt__u64 usdt__a4, usdt__u64 usdt__a5, usdt__u64 usdt__a6,
+		       usdt__u64 usdt__a7, usdt__u64 usdt__a8)
 {
 	USDT__FRAME
 	USDT__SITES_N(USDT__INLINE_SITE, usdt_batch, flush, usdt__u64, usdt__u64, usdt__u64,
-		      usdt__u64, usdt__u64, usdt__u64);
+		      usdt__u64, usdt__u64, usdt__u64, usdt__u64, usdt__u64);
 }
 
 /* Hand the active half over and start on the other one. Only the outermost
@@ -1266,13 +1296,16 @@ usdt__batch_flush_fire(usdt__u64 usdt__a1, usdt__u64 usdt__a2, usdt__u64 usdt__a
 static __inline__ __attribute__((unused)) void usdt__batch_flush(struct usdt__batch *b)
 {
 	const unsigned h = b->active;
+	const usdt__u64 turn = b->turns;
 	usdt__u64 length, ticks;
 	b->active = h ^ 1u;
+	b->turns = turn + 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	length = b->used[h] < USDT__BATCH_HALF ? b->used[h] : USDT__BATCH_HALF;
 	ticks = usdt__batch_ticks();
 	usdt__batch_flush_fire(USDT__RECAST(uintptr_t, b->half[h]), length, ticks,
-			       usdt__batch_ns(), USDT__BATCH_CLOCK, b->dropped);
+			       usdt__batch_ns(), USDT__BATCH_CLOCK, b->dropped, turn,
+			       USDT__RECAST(uintptr_t, b));
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	b->used[h] = 0;
 }
@@ -1287,12 +1320,18 @@ static __inline__ __attribute__((unused)) void usdt__batch_drain(struct usdt__ba
 		b->depth = 0;
 	}
 }
+/* The buffer goes back to the list for the next new thread, its written
+ * pages given back to the system (past the first, which holds the header). */
 static __inline__ __attribute__((unused)) void usdt__batch_thread_exit(void *buffer)
 {
 	struct usdt__batch *b = USDT__CAST(struct usdt__batch *, buffer);
+	const int saved = *usdt__errno();
 	usdt__batch_drain(b);
 	usdt__batch_self = 0;
-	usdt__munmap(b, sizeof(*b));
+	usdt__madvise(USDT__RECAST(char *, b) + 4096, sizeof(*b) - 4096, 4 /* MADV_DONTNEED */);
+	*usdt__errno() = saved;
+	b->tid = 0;
+	__atomic_store_n(&b->owner, 0u, __ATOMIC_RELEASE);
 }
 /* At exit (or dlclose of a library holding the runtime): the calling
  * thread's buffer drained, and from then on every outermost fire flushes
@@ -1315,17 +1354,49 @@ static __inline__ __attribute__((unused)) void usdt__batch_setup(void)
 			    usdt__atexit(usdt__batch_exit) == 0;
 }
 
-/* The thread's first batched fire maps its buffer: mmap, madvise and
- * nothing else but what pthread_once and pthread_setspecific need, once.
- * NULL if refused (then never tried again on this thread), or for a signal
- * handler's fire while the thread is making it, which counts as a drop (an
- * atomic add: the handler may be interrupted by another). errno is kept. */
+/* b, owned by the calling thread, goes on the runtime's list. */
+static USDT__IF_UNUSED_O0 __attribute__((noinline, cold, unused)) void
+usdt__batch_enlist(struct usdt__batch *b)
+{
+	struct usdt__batch *head = usdt__batch_root.head;
+	const long tid = usdt__syscall(USDT__SYS_GETTID);
+	b->tid = tid > 0 ? USDT__CAST(unsigned, tid) : 0u;
+	if (head != b) {
+		do
+			b->next = head;
+		while (!__atomic_compare_exchange_n(&usdt__batch_root.head, &head, b, 0,
+						    __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	}
+	__atomic_store_n(&b->magic, USDT__BATCH_MAGIC, __ATOMIC_RELEASE);
+}
+
+/* The thread's buffer in a forked child: zeroed (MADV_WIPEONFORK), and off
+ * the list, whose links are zeroed too (the head may still point to it).
+ * Taken back once: a signal handler's fire meanwhile records all the same. */
+static USDT__IF_UNUSED_O0 __attribute__((noinline, cold, unused)) void
+usdt__batch_adopt(struct usdt__batch *b)
+{
+	const int saved = *usdt__errno();
+	unsigned mine = 0;
+	if (__atomic_compare_exchange_n(&b->owner, &mine, 1u, 0, __ATOMIC_ACQUIRE,
+					__ATOMIC_RELAXED))
+		usdt__batch_enlist(b);
+	*usdt__errno() = saved;
+}
+
+/* The thread's first batched fire takes a free buffer from the list, or maps
+ * one: mmap, madvise, gettid and nothing else but what pthread_once and
+ * pthread_setspecific need, once. NULL if refused (then never tried again on
+ * this thread), or for a signal handler's fire while the thread is making
+ * it, which counts as a drop (an atomic add: the handler may be interrupted
+ * by another). errno is kept. */
 static USDT__IF_UNUSED_O0 __attribute__((noinline, cold, unused)) struct usdt__batch *
 usdt__batch_open(void)
 {
 	const int saved = *usdt__errno();
 	const unsigned long size = sizeof(struct usdt__batch);
 	uintptr_t lost, seen = 0;
+	struct usdt__batch *b = 0;
 	void *p;
 	/* One instruction from 0 to making: a signal handler's fire in between
 	 * would otherwise make a second buffer. */
@@ -1338,20 +1409,43 @@ usdt__batch_open(void)
 		return 0;
 	}
 	if (usdt__pthread_once(&usdt__batch_once, usdt__batch_setup) == 0 && usdt__batch_ready) {
-		p = usdt__mmap(0, size, 3 /* PROT_READ|PROT_WRITE */,
-			       0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
-		if (p != USDT__RECAST(void *, USDT__CAST(intptr_t, -1))) {
-			if (usdt__madvise(p, size, 18 /* MADV_WIPEONFORK */) == 0 &&
-			    usdt__pthread_setspecific(usdt__batch_key, p) == 0) {
-				/* One instruction: a handler sees the count or the buffer. */
-				lost = __atomic_exchange_n(&usdt__batch_self,
-							   USDT__RECAST(uintptr_t, p), __ATOMIC_RELAXED);
-				usdt__batch_add(&USDT__CAST(struct usdt__batch *, p)->dropped,
-						lost - USDT__BATCH_MAKING);
-				*usdt__errno() = saved;
-				return USDT__CAST(struct usdt__batch *, p);
+		for (b = usdt__batch_root.head; b; b = b->next) {
+			unsigned free_ = 0;
+			if (__atomic_load_n(&b->magic, __ATOMIC_ACQUIRE) == USDT__BATCH_MAGIC &&
+			    b->owner == 0 &&
+			    __atomic_compare_exchange_n(&b->owner, &free_, 1u, 0, __ATOMIC_ACQUIRE,
+							__ATOMIC_RELAXED))
+				break;
+		}
+		if (b) {
+			if (usdt__pthread_setspecific(usdt__batch_key, b) != 0) {
+				__atomic_store_n(&b->owner, 0u, __ATOMIC_RELEASE);
+				b = 0;
+			} else {
+				const long tid = usdt__syscall(USDT__SYS_GETTID);
+				b->tid = tid > 0 ? USDT__CAST(unsigned, tid) : 0u;
 			}
-			usdt__munmap(p, size);
+		} else {
+			p = usdt__mmap(0, size, 3 /* PROT_READ|PROT_WRITE */,
+				       0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
+			if (p != USDT__RECAST(void *, USDT__CAST(intptr_t, -1))) {
+				if (usdt__madvise(p, size, 18 /* MADV_WIPEONFORK */) == 0 &&
+				    usdt__pthread_setspecific(usdt__batch_key, p) == 0) {
+					b = USDT__CAST(struct usdt__batch *, p);
+					b->owner = 1;
+					usdt__batch_enlist(b);
+				} else {
+					usdt__munmap(p, size);
+				}
+			}
+		}
+		if (b) {
+			/* One instruction: a handler sees the count or the buffer. */
+			lost = __atomic_exchange_n(&usdt__batch_self, USDT__RECAST(uintptr_t, b),
+						   __ATOMIC_RELAXED);
+			usdt__batch_add(&b->dropped, lost - USDT__BATCH_MAKING);
+			*usdt__errno() = saved;
+			return b;
 		}
 	}
 	usdt__batch_self = USDT__BATCH_REFUSED;
@@ -1378,11 +1472,15 @@ usdt__batch_record(const volatile unsigned short *id, unsigned argc, unsigned st
 	unsigned char *bytes;
 	unsigned i, h;
 	if (self < USDT__BATCH_NONE) {
-		if (!usdt__batch_flush_semaphore || !(b = usdt__batch_open()))
+		if (!usdt__batch_root.semaphore || !(b = usdt__batch_open()))
 			return;
 	}
+	if (b->magic != USDT__BATCH_MAGIC)
+		usdt__batch_adopt(b); /* a forked child's */
 	b->depth = b->depth + 1; /* a signal handler's fires leave it as they found it */
-	if (!usdt__batch_flush_semaphore) {
+	/* Raised before the slot is reserved, for a reader outside. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (!usdt__batch_root.semaphore) {
 		usdt__batch_add(&b->dropped, 1);
 		b->depth = b->depth - 1;
 		return;

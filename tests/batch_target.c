@@ -109,7 +109,7 @@ static int wait_batching(const usdt_probe *const *probes, int n)
 {
 	const struct timespec tick = { 0, 5 * 1000 * 1000 };
 	for (int waited = 0; waited < 60 * 200; waited++) {
-		int on = usdt__batch_flush_semaphore != 0;
+		int on = usdt__batch_root.semaphore != 0;
 		for (int i = 0; i < n; i++)
 			on &= probes[i]->semaphore[1] != 0;
 		if (on)

@@ -7,7 +7,7 @@
  * of one thread then come from two runtimes (this executable's and libusdt's),
  * whose buffers usdt-record merges by time.
  *
- *   record_target [FIRES]
+ *   record_target [FIRES [END]]
  *
  * Prints "ready pid=N" and "waiting for go", waits for "go" on stdin (the recorder is attached),
  * then each thread fires FIRES times (default 5000) in phase A, notes the
@@ -17,7 +17,18 @@
  * without the time, but each string as s:HEX (its bytes) or NULL:
  *   thread T tid=TID a=FIRES t1=NS t2=NS fires=N signals=M
  *   fire TID provider:name ARG...       in the order the thread fired
- *   sigfire TID provider:name ARG...    in the order its handler fired */
+ *   sigfire TID provider:name ARG...    in the order its handler fired
+ *
+ * END makes the threads keep their last events: they do not exit and no
+ * handler fires. The log comes first, "end of log" after it (its thread
+ * lines without t1 and t2), then the threads fire, and at once once they are
+ * done (idle, their last events unflushed) the program
+ *   stop   prints "idle" and sleeps until it is killed (the recorder stops
+ *          first)
+ *   exit   calls exit, its threads idle
+ *   _exit  calls _exit, its threads idle
+ *   exec   execs /bin/true, its threads idle
+ *   kill   is killed by SIGKILL, its threads idle */
 #define _GNU_SOURCE
 #include "usdt.h"
 
@@ -36,7 +47,7 @@
 #include "target.h"
 
 #define THREADS 8
-#define SIGNALS_MIN 20
+static int signals_min = 20;
 #define STRING_MAX 255 /* bytes of a string argument a batched event keeps */
 
 #ifdef RECORD_DYNAMIC
@@ -113,6 +124,8 @@ struct worker {
 static struct worker workers[THREADS];
 static __thread struct worker *self;
 static volatile int signalling = 1;
+static int idle; /* END given: threads stay, idle, after their fires */
+static volatile int released; /* END: the log is out, fire */
 
 static int64_t now_ns(void)
 {
@@ -150,12 +163,15 @@ static void on_signal(int signo)
 static void *work(void *arg)
 {
 	struct worker *w = arg;
-	const struct timespec pause = { 0, 2 * 1000 * 1000 };
+	const struct timespec gap = { 0, 2 * 1000 * 1000 };
 	int a = w->phase_a, i;
 	sigset_t block;
 
 	self = w;
 	w->tid = (int)syscall(SYS_gettid);
+	w->started = idle; /* END: the log is printed, then the fires start */
+	while (idle && !released)
+		usleep(1000);
 	/* A handler that fires while the thread's first batched fire maps its
 	 * buffer records nothing (a counted drop): signals start after it. */
 	fire(w->index, 0);
@@ -165,10 +181,10 @@ static void *work(void *arg)
 		w->progress++;
 	}
 	w->t1 = now_ns();
-	while (nanosleep(&pause, NULL) != 0)
+	while (nanosleep(&gap, NULL) != 0)
 		;
 	w->t2 = now_ns();
-	for (; i < 2 * a || w->signals < SIGNALS_MIN; i++) {
+	for (; i < 2 * a || w->signals < signals_min; i++) {
 		fire(w->index, i);
 		w->progress++;
 	}
@@ -178,6 +194,8 @@ static void *work(void *arg)
 	pthread_sigmask(SIG_BLOCK, &block, NULL);
 	w->fires = i;
 	w->done = 1;
+	while (idle)
+		pause(); /* keeps what its buffer holds: no exit, no fire */
 	return NULL;
 }
 
@@ -222,11 +240,21 @@ static void print_string(const char *s)
 		printf("%02x", (unsigned char)s[i]);
 }
 
+static void print_fires(const struct worker *w);
+
 /* Every integer as usdt-record prints it: a 64-bit signed decimal. */
 static void print_log(const struct worker *w)
 {
 	printf("thread %d tid=%d a=%d t1=%" PRId64 " t2=%" PRId64 " fires=%d signals=%d\n", w->index,
 	       w->tid, w->phase_a, w->t1, w->t2, w->fires, w->signals);
+	print_fires(w);
+	for (int k = 0; k < w->signals; k++)
+		printf("sigfire %d record_test:signal %d \"sig\"\n", w->tid, k);
+}
+
+/* The thread's own fires, in order. */
+static void print_fires(const struct worker *w)
+{
 	for (int i = 0; i < w->fires; i++) {
 		int t = w->index;
 
@@ -240,18 +268,59 @@ static void print_log(const struct worker *w)
 		if (i % 16 == 0)
 			printf("fire %d record_test:twelve %d 1 -2 3 -4 5 -6 7 -8 9 -10 %d\n", w->tid, i, t);
 	}
-	for (int k = 0; k < w->signals; k++)
-		printf("sigfire %d record_test:signal %d \"sig\"\n", w->tid, k);
+}
+
+/* END: the log first (the fires are known but for the times of the pause),
+ * then the fires, then at once the end it names, the threads idle with their
+ * last events unflushed. */
+static int record_end(const char *end)
+{
+	for (int t = 0; t < THREADS; t++)
+		while (!workers[t].started)
+			usleep(1000);
+	for (int t = 0; t < THREADS; t++) {
+		struct worker *w = &workers[t];
+
+		w->fires = 2 * w->phase_a;
+		printf("thread %d tid=%d a=%d fires=%d signals=0\n", w->index, w->tid, w->phase_a,
+		       w->fires);
+		print_fires(w);
+	}
+	printf("end of log\n");
+	fflush(stdout);
+	released = 1;
+	for (int t = 0; t < THREADS; t++)
+		while (!workers[t].done)
+			usleep(1000);
+	if (strcmp(end, "exit") == 0)
+		exit(0);
+	if (strcmp(end, "_exit") == 0)
+		_exit(0);
+	if (strcmp(end, "exec") == 0) {
+		execl("/bin/true", "true", (char *)NULL);
+		return 1;
+	}
+	if (strcmp(end, "kill") == 0)
+		raise(SIGKILL);
+	printf("idle\n");
+	fflush(stdout);
+	for (;;)
+		pause();
 }
 
 int main(int argc, char **argv)
 {
 	int fires = argc > 1 ? atoi(argv[1]) : 5000;
+	const char *end = argc > 2 ? argv[2] : NULL;
 	struct sigaction action;
 	pthread_attr_t attr;
 	pthread_t helper;
 
 	memset(long_string, 'L', sizeof(long_string) - 1);
+	if (end) {
+		idle = 1;
+		signals_min = 0;
+	}
 	if (record_load() != 0)
 		return 1;
 	printf("ready pid=%d\nwaiting for go\n", (int)getpid());
@@ -271,6 +340,8 @@ int main(int argc, char **argv)
 	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
 	pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
 	pthread_attr_setschedparam(&attr, &(struct sched_param){ .sched_priority = 1 });
+	if (idle)
+		return record_end(end);
 	if (pthread_create(&helper, &attr, signaller, NULL) != 0)
 		pthread_create(&helper, NULL, signaller, NULL);
 	pthread_attr_destroy(&attr);

@@ -440,8 +440,8 @@ def check_batching(build, elf, by_name, semaphores, fired_out_of_line):
     flush = [s for s in elf.symbols if s["name"] == f"{BATCH}_flush_semaphore"]
     for note in flushes:
         build.check(note["arguments"] == ["8@" + a.split("@")[1] for a in note["arguments"]]
-                    and len(note["arguments"]) == 6 and len(flush) == 1 and
-                    flush[0]["size"] == 2 and note["semaphore"] == flush[0]["value"] and
+                    and len(note["arguments"]) == 8 and len(flush) == 1 and
+                    flush[0]["size"] == 16 and note["semaphore"] == flush[0]["value"] and
                     elf.section_holding(note["semaphore"], 2) == ".probes",
                     f"{what} flush note {note}, semaphore symbol {flush}")
 

@@ -12,12 +12,16 @@ MODE:
   bpftrace   bpftrace counts the same probe directly while usdt-record batches
   formats    --count, --hist and --json against the same log (-c)
   errors     unknown PID, no such probe, a process without the kit, bad options
+  ends       threads that keep their last events (idle, never exiting) while
+             the recorder stops, or the process exits, _exits, execs or is
+             killed: every event arrives, read from outside (static and dynamic)
 """
 
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -32,14 +36,18 @@ SUMMARY = re.compile(r"usdt-record: (\d+) events, (\d+) flushes, (\d+) dropped i
 # Times may stray from the thread's own clock readings by the TSC conversion
 # and the moment the clock is read next to a fire: far less than this.
 SLACK_NS = 300_000
+READS = re.compile(r"read from buffers of idle threads: (\d+) events while recording, (\d+) at "
+                   r"the process's exit or exec, (\d+) at the stop")
 
 
 class Recorder:
     """usdt-record running with argv; returns once it has attached."""
 
     def __init__(self, args, stdin=subprocess.DEVNULL):
+        # USDT_RECORD_DEBUG: the reads from outside counted on stderr.
         self.proc = subprocess.Popen([tool, *args], stdin=stdin, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True,
+                                     env=dict(os.environ, USDT_RECORD_DEBUG="1"))
         self.first = self.proc.stderr.readline()
         if "usdt-record: recording" not in self.first:
             self.finish()
@@ -346,8 +354,71 @@ def run_errors():
             program.kill()
 
 
+def reads_of(recorder):
+    """(while recording, at the exit or exec, at the stop): events read from
+    outside, as the recorder reported them."""
+    match = READS.search(recorder.err)
+    return tuple(map(int, match.groups())) if match else (0, 0, 0)
+
+
+def kernel_at_least(major, minor):
+    release = tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2])
+    return release >= (major, minor)
+
+
+def run_ends():
+    """Each thread's last events stay in its buffer (the threads idle and
+    never exit); they arrive all the same, read by the recorder from
+    outside, whatever ends the recording."""
+    for target in (static_target, dynamic_target):
+        kind = "dynamic" if target == dynamic_target else "static"
+        for end in ("stop", "exit", "_exit", "exec", "kill"):
+            if end == "kill" and not kernel_at_least(6, 16):
+                # Before 6.16 a killed thread lets go of its memory before
+                # the tracepoint that could read it (docs/batching.md).
+                print(f"{kind} {end}: SKIPPED, Linux {os.uname().release} is before 6.16")
+                continue
+            program = tracing.Target([target, "1000", end])
+            try:
+                recorder = Recorder(["-p", str(program.pid), "record_test:*"])
+                program.go()
+                if end == "stop":
+                    while (line := program.proc.stdout.readline()) and line != "idle\n":
+                        program.lines.append(line.rstrip("\n"))
+                    time.sleep(0.5)  # idle for many rounds of the recorder's reads
+                    recorder.proc.send_signal(signal.SIGINT)
+                    recorder.finish()
+                else:
+                    out, _ = program.proc.communicate(timeout=TIMEOUT)
+                    program.lines += out.splitlines()
+                    want = -signal.SIGKILL if end == "kill" else 0
+                    check(program.proc.returncode == want,
+                          f"{end}: the target exited with {program.proc.returncode}")
+                    recorder.finish()
+            finally:
+                program.kill()
+                if recorder.proc.poll() is None:
+                    recorder.proc.kill()
+            print(f"{kind} {end}:")
+            print("".join(f"  {line}\n" for line in recorder.err.splitlines()
+                          if "recording" not in line), end="")
+            total = compare(parse_log(program.lines), parse_text(recorder.out))
+            recorder.check_clean(total)
+            running, ending, stop = reads_of(recorder)
+            print(f"  {total} events, read from outside {running} while recording, "
+                  f"{ending} at the exit or exec, {stop} at the stop")
+            check(running + ending + stop > 0, f"{end}: nothing was read from outside")
+            if end == "stop":
+                # Idle for most of a second: the rounds took it before the stop.
+                check(running > 0 and stop == 0,
+                      f"stop: {running} read while recording, {stop} at the stop")
+            else:
+                # The end came at once: the exit or exec took what was left.
+                check(ending > 0, f"{end}: {ending} read at the exit or exec")
+
+
 tracing.require_tracer()
 os.makedirs(scratch, exist_ok=True)
 {"static": lambda: run_c(static_target), "dynamic": lambda: run_c(dynamic_target),
  "python": run_python, "bpftrace": run_bpftrace, "formats": run_formats,
- "errors": run_errors}[mode]()
+ "errors": run_errors, "ends": run_ends}[mode]()

@@ -14,7 +14,8 @@ test failed on any kernel.
 Kernel packages, the guest root and its cpio archive are cached in
 $USDT_KERNEL_CACHE (default /var/cache/usdt-kernels), outside the checkout;
 a guest's console log is kept in BUILD_DIR/kernels. $USDT_KERNEL_JOBS
-guests boot at a time (default 2).
+guests boot at a time (default 2); $USDT_KERNEL_TESTS, names of tests
+separated by "|", runs only those.
 """
 
 import concurrent.futures
@@ -49,7 +50,11 @@ ROOT_PACKAGES = "bpftrace,python3,libelf1,libbpf1"
 TESTS = ["static probes under bpftrace", "dynamic probes under bpftrace and libbpf",
          "probe sites on this kernel", "probes under seccomp filters",
          "static probes batched under bpftrace, batch",
-         "dynamic probes batched under bpftrace, batch", "usdt-record, static"]
+         "dynamic probes batched under bpftrace, batch", "usdt-record, static",
+         "usdt-record, ends"]
+# $USDT_KERNEL_TESTS (names separated by "|") runs only those of them.
+if os.environ.get("USDT_KERNEL_TESTS"):
+    TESTS = [name for name in TESTS if name in os.environ["USDT_KERNEL_TESTS"].split("|")]
 BOOT_TIMEOUT = 1500
 
 

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -36,6 +37,7 @@
 #include <unistd.h>
 #include <wordexp.h>
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
@@ -46,6 +48,8 @@
 #define REC_EXIT_BAD_INPUT 2
 #define REC_SCAN_MS 100  /* how often the process's mappings are read again */
 #define REC_DRAIN_MS 200 /* flush probes stay attached this long after companions go */
+#define REC_READ_MS 30   /* how often buffers of idle threads are read from outside */
+#define REC_STOP_TRIES 20 /* reads at the stop while a buffer is mid-fire, 10 ms apart */
 #define REC_MAX_ARGS 12
 #define REC_EVENT_HEAD 24 /* size, kind, argc, strmask, zero, id, ticks */
 
@@ -86,6 +90,15 @@ struct rec_stat {
 	uint64_t negative, missing, buckets[65]; /* [0] is the value 0 */
 };
 
+/* One thread buffer: what of its last halves has arrived (a read from
+ * outside takes part of a half, the flush then repeats it), and its drops. */
+struct rec_buffer {
+	uint32_t pid;
+	uint64_t addr;
+	uint64_t turn[4], taken[4]; /* by turn & 3: turn + 1 (0: none), bytes arrived */
+	uint64_t dropped;           /* the last cumulative count */
+};
+
 /* The events of one thread from one runtime, in the order they were recorded. */
 struct rec_stream {
 	uint32_t pid, tid, runtime;
@@ -102,6 +115,10 @@ struct rec_event {
 	const uint8_t *record;
 };
 
+struct rec_clock_pair {
+	uint64_t ns, ticks;
+};
+
 static struct {
 	/* options */
 	int pid;
@@ -116,7 +133,14 @@ static struct {
 
 	/* BPF */
 	struct bpf_object *bpf;
-	struct bpf_program *flush_prog, *companion_prog;
+	struct bpf_program *flush_prog, *companion_prog, *read_prog;
+	struct bpf_link *read_link;
+	struct bpf_link *ending_links[8]; /* reads at the process's exit and exec */
+	size_t nending_links;
+	struct bpf_map *roots;
+	volatile struct usdt_record_control *control;
+	uint64_t *root_addrs; /* the lists the BPF side walks, in its order */
+	size_t nroots;
 	struct ring_buffer *ring;
 	struct bpf_map *counters;
 	struct bpf_link **flush_links, **companion_links;
@@ -136,10 +160,17 @@ static struct {
 	size_t nflushes;
 	struct rec_stream *streams;
 	size_t nstreams;
+	struct rec_buffer *buffers;
+	size_t nbuffers;
+	uint64_t kind_events[USDT_RECORD_READ_STOP + 1]; /* events by how they arrived */
+	uint64_t repeated; /* chunks whose every byte had arrived before */
+	uint32_t stop_busy; /* buffers mid-fire at the last read of the stop */
+	int read_failed;
 	struct rec_stat *stats; /* open addressing by id, nstats_room slots */
 	size_t nstats, nstats_room;
 	uint64_t events, malformed, unreadable;
 	double ns_per_tick;
+	struct rec_clock_pair first; /* the tool's own (ns, ticks) at its start */
 } rec;
 
 static volatile sig_atomic_t rec_stop;
@@ -209,10 +240,6 @@ static uint64_t rec_now_ns(void)
 }
 
 /* ---- Ticks to CLOCK_MONOTONIC: the TSC rate, measured over the whole run ---- */
-
-struct rec_clock_pair {
-	uint64_t ns, ticks;
-};
 
 /* A (CLOCK_MONOTONIC, TSC) pair: of 16 tries, the one whose two clock
  * reads around the TSC read were closest (not preempted). */
@@ -482,6 +509,38 @@ static void rec_attach_companions(size_t index)
 	}
 }
 
+/* The list of buffers of every runtime the tool knows the place of, for the
+ * BPF side to read: the flush semaphore's address + 8 (usdt.h). */
+static void rec_add_roots(void)
+{
+	static size_t room;
+
+	for (size_t i = 0; i < rec.nobjects; i++) {
+		const struct rec_object *obj = &rec.objects[i];
+		const struct rec_note *flush = NULL;
+
+		for (size_t n = 0; obj->runtime && n < obj->nnotes; n++)
+			if (strcmp(obj->notes[n].provider, "usdt_batch") == 0 &&
+			    strcmp(obj->notes[n].name, "flush") == 0)
+				flush = &obj->notes[n];
+		for (size_t b = 0; flush && flush->sem && b < obj->nbiases; b++) {
+			struct usdt_record_root root = { flush->sem + obj->biases[b], (uint32_t)i,
+							 (uint32_t)rec.pid, 0, 0 };
+			uint32_t key = (uint32_t)rec.nroots;
+			size_t k;
+
+			for (k = 0; k < rec.nroots && rec.root_addrs[k] != root.addr; k++)
+				;
+			if (k < rec.nroots || rec.nroots == USDT_RECORD_MAX_ROOTS)
+				continue;
+			if (bpf_map__update_elem(rec.roots, &key, sizeof(key), &root, sizeof(root), 0))
+				rec_die(REC_EXIT_FAILURE, "cannot update the BPF map of buffer lists");
+			rec.root_addrs = rec_grow(rec.root_addrs, rec.nroots, &room, sizeof(root.addr));
+			rec.root_addrs[rec.nroots++] = root.addr;
+		}
+	}
+}
+
 /* Objects first..nobjects are new: the flush probes of their runtimes
  * first, since a runtime drops what it records while its flush probe is
  * untraced. */
@@ -556,6 +615,7 @@ static int rec_scan(void)
 	free(line);
 	fclose(f);
 	rec_attach_new(first);
+	rec_add_roots();
 	return 0;
 }
 
@@ -713,29 +773,69 @@ static void rec_tally(const struct usdt_record_flush *flush, const uint8_t *reco
 		stat->buckets[value ? 64 - __builtin_clzll((uint64_t)value) : 0]++;
 }
 
+static struct rec_buffer *rec_buffer_of(uint32_t pid, uint64_t addr)
+{
+	static size_t room, last;
+
+	if (last < rec.nbuffers && rec.buffers[last].addr == addr && rec.buffers[last].pid == pid)
+		return &rec.buffers[last];
+	for (last = 0; last < rec.nbuffers; last++)
+		if (rec.buffers[last].addr == addr && rec.buffers[last].pid == pid)
+			return &rec.buffers[last];
+	rec.buffers = rec_grow(rec.buffers, rec.nbuffers, &room, sizeof(*rec.buffers));
+	rec.buffers[rec.nbuffers] = (struct rec_buffer){ .pid = pid, .addr = addr };
+	return &rec.buffers[rec.nbuffers++];
+}
+
+/* How many of a chunk's bytes arrived before: a flush repeats what reads
+ * from outside took of its half (never a part of a record). Notes the
+ * chunk's end as arrived. */
+static uint32_t rec_arrived(const struct usdt_record_flush *chunk)
+{
+	struct rec_buffer *buffer = rec_buffer_of(chunk->pid, chunk->buffer);
+	const unsigned slot = chunk->turn & 3;
+	const uint64_t end = (uint64_t)chunk->offset + chunk->len;
+	uint64_t before;
+
+	if (chunk->dropped > buffer->dropped)
+		buffer->dropped = chunk->dropped;
+	if (buffer->turn[slot] != chunk->turn + 1) {
+		buffer->turn[slot] = chunk->turn + 1;
+		buffer->taken[slot] = 0;
+	}
+	before = buffer->taken[slot];
+	if (end > before)
+		buffer->taken[slot] = end;
+	if (before <= chunk->offset)
+		return 0;
+	return before >= end ? chunk->len : (uint32_t)(before - chunk->offset);
+}
+
 static int rec_on_flush(void *ctx, void *data, size_t size)
 {
 	const struct usdt_record_flush *flush = data;
 	struct rec_stream *stream;
 	struct usdt_record_flush *copy;
 	static size_t room;
-	uint32_t index;
+	uint32_t index, skip = 0;
+	size_t events;
 
 	(void)ctx;
-	if (size < sizeof(*flush) || flush->len > size - sizeof(*flush)) {
+	if (size < sizeof(*flush) || flush->len > size - sizeof(*flush) ||
+	    flush->kind < USDT_RECORD_FLUSH || flush->kind > USDT_RECORD_READ_STOP) {
 		rec_error("short flush record from the BPF side (%zu bytes)", size);
 		return -EINVAL;
 	}
 	stream = rec_stream_of(flush, &index);
-	if (flush->dropped > stream->dropped)
-		stream->dropped = flush->dropped;
+	if (!flush->buffer && flush->dropped > stream->dropped)
+		stream->dropped = flush->dropped; /* a runtime without its list: by thread */
 	if (flush->len == 0) {
 		rec.unreadable++;
 		return 0;
 	}
 	/* A runtime's object not seen in the maps yet (-c, an executable that
 	 * exits before a rescan): its load bias is where its flush site sits. */
-	if (flush->runtime < rec.nobjects && !rec.objects[flush->runtime].nbiases) {
+	if (flush->ip && flush->runtime < rec.nobjects && !rec.objects[flush->runtime].nbiases) {
 		struct rec_object *obj = &rec.objects[flush->runtime];
 
 		for (size_t i = 0; i < obj->nnotes; i++)
@@ -743,20 +843,39 @@ static int rec_on_flush(void *ctx, void *data, size_t size)
 			    strcmp(obj->notes[i].name, "flush") == 0 &&
 			    (flush->ip - obj->notes[i].pc) % 4096 == 0) {
 				rec_add_bias(obj, flush->ip - obj->notes[i].pc);
+				rec_add_roots();
 				break;
 			}
 	}
-	if (rec.output == REC_COUNT || rec.output == REC_HIST) {
-		rec.events += rec_each_event(flush, rec_tally, NULL, &rec.malformed);
+	if (flush->buffer)
+		skip = rec_arrived(flush);
+	if (skip == flush->len) {
+		rec.repeated++;
 		return 0;
 	}
-	rec.events += rec_each_event(flush, NULL, NULL, &rec.malformed);
-	copy = malloc(sizeof(*flush) + flush->len);
+	if (skip == 0 && (rec.output == REC_COUNT || rec.output == REC_HIST)) {
+		events = rec_each_event(flush, rec_tally, NULL, &rec.malformed);
+		rec.events += events;
+		rec.kind_events[flush->kind] += events;
+		return 0;
+	}
+	copy = malloc(sizeof(*flush) + flush->len - skip);
 	if (!copy)
 		rec_die(REC_EXIT_FAILURE, "out of memory");
-	memcpy(copy, flush, sizeof(*flush) + flush->len);
-	rec.flushes = rec_grow(rec.flushes, rec.nflushes, &room, sizeof(copy));
-	rec.flushes[rec.nflushes++] = copy;
+	*copy = *flush;
+	copy->offset += skip;
+	copy->len -= skip;
+	memcpy(copy->data, flush->data + skip, copy->len);
+	if (rec.output == REC_COUNT || rec.output == REC_HIST) {
+		events = rec_each_event(copy, rec_tally, NULL, &rec.malformed);
+		free(copy);
+	} else {
+		events = rec_each_event(copy, NULL, NULL, &rec.malformed);
+		rec.flushes = rec_grow(rec.flushes, rec.nflushes, &room, sizeof(copy));
+		rec.flushes[rec.nflushes++] = copy;
+	}
+	rec.events += events;
+	rec.kind_events[flush->kind] += events;
 	return 0;
 }
 
@@ -823,8 +942,8 @@ static void rec_fit_clock(void)
 		int64_t behind;
 		uint64_t ns;
 
-		if (flush->clock != 1)
-			continue;
+		if (flush->clock != 1 || flush->kind != USDT_RECORD_FLUSH)
+			continue; /* reads from outside carry no anchor */
 		if (!have) {
 			rec_base = (struct rec_clock_pair){ flush->anchor_ns, flush->anchor_ticks };
 			have = 1;
@@ -835,6 +954,8 @@ static void rec_fit_clock(void)
 		if (ns < rec_base.ns)
 			rec_base.ns = ns;
 	}
+	if (!have)
+		rec_base = rec.first; /* only reads from outside: the tool's own pair */
 }
 
 static uint64_t rec_ticks_to_ns(uint64_t ticks)
@@ -849,6 +970,44 @@ static uint64_t rec_event_ns(const struct usdt_record_flush *flush, const uint8_
 	return flush->clock == 1 ? rec_ticks_to_ns(rec_ticks(record)) : rec_ticks(record);
 }
 
+/* Chunks of one buffer in the order of their bytes (a read from outside of
+ * a half may arrive before the flush of the half before it), else as they
+ * arrived. */
+struct rec_chunk_order {
+	struct usdt_record_flush *chunk;
+	size_t arrival;
+};
+
+static int rec_compare_chunks(const void *a, const void *b)
+{
+	const struct rec_chunk_order *x = a, *y = b;
+	const struct usdt_record_flush *p = x->chunk, *q = y->chunk;
+
+	if (p->pid != q->pid)
+		return p->pid < q->pid ? -1 : 1;
+	if (p->buffer != q->buffer)
+		return p->buffer < q->buffer ? -1 : 1;
+	if (p->buffer && p->turn != q->turn)
+		return p->turn < q->turn ? -1 : 1;
+	if (p->buffer && p->offset != q->offset)
+		return p->offset < q->offset ? -1 : 1;
+	return x->arrival < y->arrival ? -1 : x->arrival > y->arrival;
+}
+
+static void rec_order_chunks(void)
+{
+	struct rec_chunk_order *order = malloc((rec.nflushes + 1) * sizeof(*order));
+
+	if (!order)
+		rec_die(REC_EXIT_FAILURE, "out of memory");
+	for (size_t i = 0; i < rec.nflushes; i++)
+		order[i] = (struct rec_chunk_order){ rec.flushes[i], i };
+	qsort(order, rec.nflushes, sizeof(*order), rec_compare_chunks);
+	for (size_t i = 0; i < rec.nflushes; i++)
+		rec.flushes[i] = order[i].chunk;
+	free(order);
+}
+
 static struct rec_event *rec_events_ordered(size_t *count)
 {
 	struct rec_event *events = malloc((rec.events + 1) * sizeof(*events));
@@ -856,6 +1015,7 @@ static struct rec_event *rec_events_ordered(size_t *count)
 
 	if (!events)
 		rec_die(REC_EXIT_FAILURE, "out of memory");
+	rec_order_chunks();
 	for (size_t f = 0; f < rec.nflushes; f++) {
 		const struct usdt_record_flush *flush = rec.flushes[f];
 		uint64_t ignored = 0;
@@ -1113,27 +1273,82 @@ static void rec_poll(int ms)
 		rec_die(REC_EXIT_FAILURE, "reading the ring buffer: %s", strerror(-err));
 }
 
+/* One run of the iterator that reads buffers of idle threads from outside
+ * (usdt-record.bpf.c, record_read); at the stop, every buffer's unread part.
+ * Returns the buffers it found mid-fire. */
+static uint32_t rec_read_round(int stop)
+{
+	char sink[64];
+	ssize_t n;
+	int fd;
+
+	if (!rec.read_link) {
+		/* The iterator visits only the process's threads (6.1 on), else
+		 * every task of the machine. */
+		union bpf_iter_link_info info = { .task.pid = (uint32_t)rec.pid };
+		LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
+			    .link_info_len = sizeof(info));
+
+		rec.read_link = bpf_program__attach_iter(rec.read_prog, &opts);
+		if (!rec.read_link)
+			rec.read_link = bpf_program__attach_iter(rec.read_prog, NULL);
+		if (!rec.read_link)
+			rec_die(REC_EXIT_FAILURE, "cannot attach the BPF iterator: %s",
+				strerror(errno));
+	}
+	rec.control->pid = (uint32_t)rec.pid;
+	rec.control->stop = (uint32_t)stop;
+	rec.control->busy = 0;
+	rec.control->round++;
+	fd = bpf_iter_create(bpf_link__fd(rec.read_link));
+	if (fd < 0)
+		rec_die(REC_EXIT_FAILURE, "cannot run the BPF iterator: %s", strerror(errno));
+	while ((n = read(fd, sink, sizeof(sink))) > 0)
+		;
+	if (n < 0 && !rec.read_failed) {
+		rec.read_failed = 1;
+		rec_error("reading buffers from outside failed: %s", strerror(errno));
+	}
+	close(fd);
+	return rec.control->busy;
+}
+
 static void rec_record(void)
 {
 	const uint64_t start = rec_now_ns();
-	uint64_t next_scan = start + REC_SCAN_MS * 1000000ull;
+	/* Rescans 5, 10, 20, ... ms in, then every REC_SCAN_MS: a command's
+	 * libraries and buffer lists are known early, also when it exits soon. */
+	uint64_t scan_gap = 5000000ull, next_scan = start + scan_gap, next_read = start;
+	uint32_t busy;
 
 	while (!rec_stop && !rec_target_gone() &&
 	       !(rec.duration > 0 && rec_now_ns() - start >= rec.duration * 1e9)) {
-		rec_poll(REC_SCAN_MS / 2);
+		rec_poll(scan_gap < REC_SCAN_MS * 1000000ull ? 5 : REC_READ_MS / 3);
+		if (rec_now_ns() >= next_read) {
+			rec_read_round(0);
+			next_read = rec_now_ns() + REC_READ_MS * 1000000ull;
+		}
 		if (rec_now_ns() >= next_scan) {
 			rec_scan(); /* fails only once the process is gone */
-			next_scan = rec_now_ns() + REC_SCAN_MS * 1000000ull;
+			if (scan_gap < REC_SCAN_MS * 1000000ull)
+				scan_gap *= 2;
+			next_scan = rec_now_ns() + scan_gap;
 		}
 	}
-	/* Companions first: the runtime stops recording. What threads still
-	 * hold is not flushed by this (no batched fire comes any more): a
-	 * thread exiting meanwhile flushes, while the flush probes stay
-	 * attached a little longer; the rest is lost, and not counted. */
+	/* Companions first: the runtime stops recording. A thread exiting
+	 * meanwhile flushes, while the flush probes stay attached a little
+	 * longer; then every buffer's unread part is read from outside, again
+	 * while one is mid-fire (its loss is reported). */
 	for (size_t i = 0; i < rec.ncompanion_links; i++)
 		bpf_link__destroy(rec.companion_links[i]);
 	for (uint64_t end = rec_now_ns() + REC_DRAIN_MS * 1000000ull; rec_now_ns() < end;)
 		rec_poll(REC_DRAIN_MS / 4);
+	busy = rec_read_round(1);
+	for (int tries = 1; busy && tries < REC_STOP_TRIES; tries++) {
+		rec_poll(10);
+		busy = rec_read_round(1);
+	}
+	rec.stop_busy = busy;
 	for (size_t i = 0; i < rec.nflush_links; i++)
 		bpf_link__destroy(rec.flush_links[i]);
 	if (ring_buffer__consume(rec.ring) < 0)
@@ -1165,7 +1380,9 @@ static int rec_kernel_has_preempt_kfunc(void)
 static void rec_load_bpf(void)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "usdt_record");
-	struct bpf_map *ring;
+	struct bpf_map *ring, *control;
+	struct bpf_program *prog;
+	void *mapped;
 	int err;
 
 	if (rec_kernel_has_preempt_kfunc())
@@ -1177,9 +1394,13 @@ static void rec_load_bpf(void)
 		rec_die(REC_EXIT_FAILURE, "cannot open the BPF object: %s", strerror(errno));
 	ring = bpf_object__find_map_by_name(rec.bpf, "record_flushes");
 	rec.counters = bpf_object__find_map_by_name(rec.bpf, "record_counters");
+	rec.roots = bpf_object__find_map_by_name(rec.bpf, "record_roots");
+	control = bpf_object__find_map_by_name(rec.bpf, ".bss");
 	rec.flush_prog = bpf_object__find_program_by_name(rec.bpf, "record_flush");
 	rec.companion_prog = bpf_object__find_program_by_name(rec.bpf, "record_companion");
-	if (!ring || !rec.counters || !rec.flush_prog || !rec.companion_prog)
+	rec.read_prog = bpf_object__find_program_by_name(rec.bpf, "record_read");
+	if (!ring || !rec.counters || !rec.roots || !control || !rec.flush_prog ||
+	    !rec.companion_prog || !rec.read_prog)
 		rec_die(REC_EXIT_FAILURE, "the BPF object lacks its maps or programs");
 	err = bpf_map__set_max_entries(ring, (uint32_t)(rec.ring_mib << 20));
 	if (!err)
@@ -1191,6 +1412,31 @@ static void rec_load_bpf(void)
 	rec.ring = ring_buffer__new(bpf_map__fd(ring), rec_on_flush, NULL, NULL);
 	if (!rec.ring)
 		rec_die(REC_EXIT_FAILURE, "cannot open the ring buffer: %s", strerror(errno));
+	/* The .bss map (mmapable), mapped shared: the tool writes there what
+	 * the BPF side reads. */
+	if (bpf_map__value_size(control) < sizeof(*rec.control))
+		rec_die(REC_EXIT_FAILURE, "the BPF object's globals are too small");
+	mapped = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED,
+		      bpf_map__fd(control), 0);
+	if (mapped == MAP_FAILED)
+		rec_die(REC_EXIT_FAILURE, "cannot map the BPF object's globals: %s", strerror(errno));
+	rec.control = mapped;
+	/* The rest read buffers at the process's exit and exec, on tracepoints:
+	 * without them those events are lost, which is said once. */
+	bpf_object__for_each_program(prog, rec.bpf) {
+		struct bpf_link *link;
+
+		if (prog == rec.flush_prog || prog == rec.companion_prog || prog == rec.read_prog ||
+		    rec.nending_links == sizeof(rec.ending_links) / sizeof(rec.ending_links[0]))
+			continue;
+		link = bpf_program__attach(prog);
+		if (link)
+			rec.ending_links[rec.nending_links++] = link;
+		else
+			fprintf(stderr, "usdt-record: cannot attach %s (%s): what threads hold at an "
+					"exit or exec may be lost\n", bpf_program__section_name(prog),
+				strerror(errno));
+	}
 }
 
 /* -c: the command's executable by PATH, as execvp would find it. */
@@ -1386,6 +1632,11 @@ static void rec_free(void)
 	free(rec.flush_links);
 	free(rec.companion_links);
 	free(rec_names);
+	free(rec.buffers);
+	free(rec.root_addrs);
+	bpf_link__destroy(rec.read_link);
+	for (size_t i = 0; i < rec.nending_links; i++)
+		bpf_link__destroy(rec.ending_links[i]);
 	ring_buffer__free(rec.ring);
 	bpf_object__close(rec.bpf);
 }
@@ -1415,6 +1666,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	first = rec_clock_sample();
+	rec.first = first;
 	if (rec.command) {
 		go = rec_spawn();
 		snprintf(who, sizeof(who), "the command");
@@ -1431,6 +1683,7 @@ int main(int argc, char **argv)
 				strerror(-err));
 		rec_check_found(who);
 	}
+	rec.control->pid = (uint32_t)rec.pid; /* from here, its exit or exec is read */
 	fprintf(stderr, "usdt-record: recording %zu probes in %s %d; Ctrl-C to stop\n",
 		rec.nprobes, rec.command ? "command" : "process", rec.pid);
 	if (go >= 0 && (write(go, "g", 1) != 1 || close(go)))
@@ -1466,6 +1719,8 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	for (size_t i = 0; i < rec.nstreams; i++)
 		dropped += rec.streams[i].dropped;
+	for (size_t i = 0; i < rec.nbuffers; i++)
+		dropped += rec.buffers[i].dropped;
 	fprintf(stderr,
 		"usdt-record: %" PRIu64 " events, %" PRIu64 " flushes, %" PRIu64
 		" dropped in the process, %" PRIu64 " lost in the consumer\n",
@@ -1475,6 +1730,32 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usdt-record: lost %" PRIu64 " events in %" PRIu64
 				" flushes: the ring buffer was full (--buffer-size)\n",
 			rec_counter(USDT_RECORD_LOST_EVENTS), rec_counter(USDT_RECORD_LOST_FLUSHES));
+	if (rec.kind_events[USDT_RECORD_READ] || rec.kind_events[USDT_RECORD_READ_EXIT] ||
+	    rec.kind_events[USDT_RECORD_READ_STOP])
+		fprintf(stderr, "usdt-record: read from buffers of idle threads: %" PRIu64
+				" events while recording, %" PRIu64 " at the process's exit or exec, %" PRIu64
+				" at the stop\n", rec.kind_events[USDT_RECORD_READ],
+			rec.kind_events[USDT_RECORD_READ_EXIT], rec.kind_events[USDT_RECORD_READ_STOP]);
+	if (rec.stop_busy || rec.control->exit_busy)
+		fprintf(stderr, "usdt-record: %" PRIu32 " thread buffers were mid-fire %s: their "
+				"unflushed events are lost\n",
+			rec.stop_busy + rec.control->exit_busy,
+			rec.stop_busy ? "at the stop" : "at the process's exit");
+	if (getenv("USDT_RECORD_DEBUG"))
+		fprintf(stderr, "usdt-record: reads from outside: %" PRIu64 " walks, %" PRIu64
+				" lists, %" PRIu64 " buffers, %" PRIu64 " parts of halves, %" PRIu64
+				" failed reads; %zu lists known, %" PRIu64 " chunks repeated\n",
+			rec_counter(USDT_RECORD_READ_WALKS), rec_counter(USDT_RECORD_READ_LISTS),
+			rec_counter(USDT_RECORD_READ_BUFFERS), rec_counter(USDT_RECORD_READ_CHUNKS),
+			rec_counter(USDT_RECORD_READ_FAULTS), rec.nroots, rec.repeated);
+	for (uint32_t i = 0; getenv("USDT_RECORD_DEBUG") && i < rec.nroots; i++) {
+		struct usdt_record_root root;
+
+		if (!bpf_map__lookup_elem(rec.roots, &i, sizeof(i), &root, sizeof(root), 0))
+			fprintf(stderr, "usdt-record: list %u at %#" PRIx64 " (runtime %u): head %#" PRIx64
+					", read %" PRId64 "\n", i, (uint64_t)root.addr, root.runtime,
+				(uint64_t)root.head, (int64_t)root.err);
+	}
 	if (rec.malformed || rec.unreadable)
 		fprintf(stderr, "usdt-record: %" PRIu64 " malformed and %" PRIu64
 				" unreadable buffers skipped\n", rec.malformed, rec.unreadable);
