@@ -1354,13 +1354,21 @@ static __inline__ __attribute__((unused)) void usdt__batch_setup(void)
 			    usdt__atexit(usdt__batch_exit) == 0;
 }
 
+/* b's owner is the calling thread: its id for a reader outside (0 if
+ * gettid is refused). */
+static USDT__IF_UNUSED_O0 __attribute__((noinline, cold, unused)) void
+usdt__batch_name_owner(struct usdt__batch *b)
+{
+	const long tid = usdt__syscall(USDT__SYS_GETTID);
+	b->tid = tid > 0 ? USDT__CAST(unsigned, tid) : 0u;
+}
+
 /* b, owned by the calling thread, goes on the runtime's list. */
 static USDT__IF_UNUSED_O0 __attribute__((noinline, cold, unused)) void
 usdt__batch_enlist(struct usdt__batch *b)
 {
 	struct usdt__batch *head = usdt__batch_root.head;
-	const long tid = usdt__syscall(USDT__SYS_GETTID);
-	b->tid = tid > 0 ? USDT__CAST(unsigned, tid) : 0u;
+	usdt__batch_name_owner(b);
 	if (head != b) {
 		do
 			b->next = head;
@@ -1422,8 +1430,7 @@ usdt__batch_open(void)
 				__atomic_store_n(&b->owner, 0u, __ATOMIC_RELEASE);
 				b = 0;
 			} else {
-				const long tid = usdt__syscall(USDT__SYS_GETTID);
-				b->tid = tid > 0 ? USDT__CAST(unsigned, tid) : 0u;
+				usdt__batch_name_owner(b);
 			}
 		} else {
 			p = usdt__mmap(0, size, 3 /* PROT_READ|PROT_WRITE */,
