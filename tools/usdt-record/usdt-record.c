@@ -474,13 +474,19 @@ static void rec_attach_companion(size_t index, const struct rec_note *companion,
 	rec.probes[rec.nprobes++] = (struct rec_probe){ rec_strdup(name), index, probe->sem };
 }
 
+/* A note of the flush probe usdt_batch:flush (one per unit of a runtime,
+ * all with the runtime's flush semaphore). */
+static int rec_is_flush(const struct rec_note *note)
+{
+	return strcmp(note->provider, "usdt_batch") == 0 && strcmp(note->name, "flush") == 0;
+}
+
 static void rec_attach_runtime(size_t index)
 {
 	const struct rec_object *obj = &rec.objects[index];
 
 	for (size_t i = 0; i < obj->nnotes; i++)
-		if (strcmp(obj->notes[i].provider, "usdt_batch") == 0 &&
-		    strcmp(obj->notes[i].name, "flush") == 0) {
+		if (rec_is_flush(&obj->notes[i])) {
 			rec_attach_flush(index);
 			return;
 		}
@@ -519,9 +525,8 @@ static void rec_add_roots(void)
 		const struct rec_object *obj = &rec.objects[i];
 		const struct rec_note *flush = NULL;
 
-		for (size_t n = 0; obj->runtime && n < obj->nnotes; n++)
-			if (strcmp(obj->notes[n].provider, "usdt_batch") == 0 &&
-			    strcmp(obj->notes[n].name, "flush") == 0)
+		for (size_t n = 0; obj->runtime && !flush && n < obj->nnotes; n++)
+			if (rec_is_flush(&obj->notes[n]))
 				flush = &obj->notes[n];
 		for (size_t b = 0; flush && flush->sem && b < obj->nbiases; b++) {
 			struct usdt_record_root root = { flush->sem + obj->biases[b], (uint32_t)i,
@@ -839,9 +844,7 @@ static int rec_on_flush(void *ctx, void *data, size_t size)
 		struct rec_object *obj = &rec.objects[flush->runtime];
 
 		for (size_t i = 0; i < obj->nnotes; i++)
-			if (strcmp(obj->notes[i].provider, "usdt_batch") == 0 &&
-			    strcmp(obj->notes[i].name, "flush") == 0 &&
-			    (flush->ip - obj->notes[i].pc) % 4096 == 0) {
+			if (rec_is_flush(&obj->notes[i]) && (flush->ip - obj->notes[i].pc) % 4096 == 0) {
 				rec_add_bias(obj, flush->ip - obj->notes[i].pc);
 				rec_add_roots();
 				break;
